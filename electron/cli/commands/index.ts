@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import { registerDoctor } from './doctor.js';
+
+/** Every subcommand, in the order `sorta --help` lists them. Each domain adds its register function here. */
+export const commandRegistrations: ((program: Command) => void)[] = [registerDoctor];
