@@ -1,0 +1,50 @@
+/** Shared helpers for the vision tests: random VGG weights in memory and as safetensors files. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectedTensors, type VggSpec } from '../../electron/vision/arch.js';
+import { encodeSafetensors, type FloatTensor } from '../../electron/vision/safetensors.js';
+
+/** A small deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomTensors(
+  spec: VggSpec,
+  options: { classifier?: boolean; seed?: number } = {},
+): Map<string, FloatTensor> {
+  const random = rng(options.seed ?? 1);
+  const tensors = new Map<string, FloatTensor>();
+  for (const [name, shape] of expectedTensors(spec, { classifier: options.classifier ?? true })) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const positive = name.endsWith('running_var');
+    for (let i = 0; i < data.length; i++) data[i] = positive ? 0.5 + random() : (random() - 0.5) * 0.2;
+    tensors.set(name, { shape, data });
+  }
+  return tensors;
+}
+
+export function tempDir(prefix = 'sorta-vision-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writeSafetensors(path: string, tensors: Map<string, FloatTensor> | [string, FloatTensor][]) {
+  writeFileSync(path, Buffer.concat(encodeSafetensors(tensors)));
+}
+
+/** A raw safetensors file from a JSON header object and a data buffer (for malformed-file tests). */
+export function rawSafetensors(header: unknown, data: Buffer): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, data]);
+}
