@@ -13,7 +13,11 @@ const tmp = tempDir();
 after(tmp.cleanup);
 const small = vggSpec('vgg11_bn', { widthScale: 1 / 16, hidden: 32, numClasses: 5 });
 
-async function refused(path: string, pattern: RegExp, load = () => loadVggWeights(path, 'vgg11_bn')) {
+async function refused(
+  path: string,
+  pattern: RegExp,
+  load: () => Promise<unknown> = () => loadVggWeights(path, 'vgg11_bn'),
+) {
   await assert.rejects(load, (error: Error & { code?: string }) => {
     assert.equal(error.code, 'invalid-weights', error.message);
     assert.match(error.message, pattern);
