@@ -61,12 +61,13 @@ export interface LabelChange {
   changed: number;
   canUndo: boolean;
   canRedo: boolean;
+  /** For the Edit menu: "Label 12 images as cat". */
+  undoDescription: string | null;
+  redoDescription: string | null;
 }
 
-export interface LabelHistoryStep extends LabelChange {
-  /** The images the undone / redone edit touched (to refresh them in the grid). */
-  imageIds: number[];
-}
+/** After undo / redo the grid reloads its visible page (`data.changed` with 'labels' is sent too). */
+export type LabelHistoryStep = LabelChange;
 
 export const imageMethods = {
   /** A page of images in a stable order (import order), for the virtual grid. `limit` ≤ 2000. */
@@ -84,6 +85,8 @@ export const imageMethods = {
   'labels.set': method<LabelChange>()(
     z.strictObject({ imageIds: z.array(rowId).min(1).max(1_000_000), classId: rowId.nullable() }),
   ),
+  /** Whether undo / redo are possible now (for the Edit menu and buttons). */
+  'labels.history': method<Omit<LabelChange, 'changed'>>()(noInput),
   'labels.undo': method<LabelHistoryStep>()(noInput),
   'labels.redo': method<LabelHistoryStep>()(noInput),
   /** Writes labels as CSV (`path,label`), JSON, or an ImageFolder copy (`dest/<class>/file`, never overwriting). */
