@@ -1,0 +1,46 @@
+/**
+ * A seeded random source for everything the trainer draws (split, shuffles, flips, dropout seeds, fresh weights),
+ * so one seed gives one run. mulberry32: tiny, fast and good enough for shuffling and initialisation.
+ */
+export class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** A 31-bit seed for another generator (TF.js random ops take a number). */
+  seed(): number {
+    return Math.floor(this.next() * 2147483647);
+  }
+
+  /** Fisher–Yates, in place. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
+
+  /** `count` values uniform in [-bound, bound). */
+  uniformArray(count: number, bound: number): Float32Array {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = (this.next() * 2 - 1) * bound;
+    return out;
+  }
+}
