@@ -20,6 +20,9 @@ export interface ImageItem {
   labelSource: LabelSource | null;
   /** For model labels: the model's probability of `classId`. */
   confidence: number | null;
+  /** A model's prediction kept for review (the "predicted class" and "low confidence" filters). */
+  predictedClassId: number | null;
+  predictedConfidence: number | null;
 }
 
 export interface ImageDetail extends ImageItem {
@@ -37,11 +40,11 @@ export const imageFilter = z.strictObject({
   classId: rowId.optional(),
   /** Images without any label. */
   unlabelled: z.boolean().optional(),
-  /** Only images that could not be read (status error or missing). */
+  /** Only images that could not be used (status error) instead of the usable ones. */
   errors: z.boolean().optional(),
   /** Images whose model label (prediction) is this class. */
   predictedClassId: rowId.optional(),
-  /** Model confidence range, inclusive. */
+  /** Prediction confidence range, inclusive. */
   minConfidence: z.number().min(0).max(1).optional(),
   maxConfidence: z.number().min(0).max(1).optional(),
   /** Substring of the path, case-insensitive. */
@@ -70,12 +73,12 @@ export interface LabelChange {
 export type LabelHistoryStep = LabelChange;
 
 export const imageMethods = {
-  /** A page of images in a stable order (import order), for the virtual grid. `limit` ≤ 2000. */
+  /** A page of images in a stable order (import order), for the virtual grid. `limit` ≤ 1000. */
   'images.query': method<ImagePage>()(
     z.strictObject({
       filter: imageFilter.optional(),
       offset: z.number().int().min(0).default(0),
-      limit: z.number().int().min(1).max(2000).default(200),
+      limit: z.number().int().min(1).max(1000).default(200),
     }),
   ),
   /** Every id matching the filter, in grid order (select all, shift-ranges, bulk assign). */
