@@ -1,0 +1,261 @@
+/**
+ * Labels: set or clear many at once (one transaction), with undo/redo. Every edit is recorded in label_edits /
+ * label_edit_items (before and after of each image), so undo and redo survive restarts. A new edit drops the redo
+ * stack; the oldest edits beyond HISTORY_LIMIT are forgotten.
+ */
+import { SortaError } from '../shared/errors.js';
+import { getClass } from './classes.js';
+import type { Project } from './project.js';
+
+export const HISTORY_LIMIT = 500;
+
+export type LabelSource = 'human' | 'model';
+
+export interface Label {
+  imageId: number;
+  classId: number;
+  source: LabelSource;
+  confidence: number | null;
+  modelId: number | null;
+  updatedAt: number;
+}
+
+export interface SetLabelOptions {
+  source?: LabelSource;
+  confidence?: number | null;
+  modelId?: number | null;
+  /** Shown by the undo/redo menu items ("Label 12 images as cat"). */
+  description?: string;
+}
+
+export interface EditResult {
+  /** Images whose label actually changed. */
+  changed: number;
+  /** The undo-history entry, or null when nothing changed. */
+  editId: number | null;
+}
+
+export interface UndoResult {
+  editId: number | null;
+  description: string | null;
+  /** Images whose label was restored. */
+  images: number;
+}
+
+export interface HistoryState {
+  canUndo: boolean;
+  canRedo: boolean;
+  undoDescription: string | null;
+  redoDescription: string | null;
+}
+
+interface LabelState {
+  class_id: number | null;
+  source: string | null;
+  confidence: number | null;
+  model_id: number | null;
+}
+
+const NO_LABEL: LabelState = { class_id: null, source: null, confidence: null, model_id: null };
+
+function sameLabel(a: LabelState, b: LabelState): boolean {
+  return (
+    a.class_id === b.class_id &&
+    a.source === b.source &&
+    a.confidence === b.confidence &&
+    a.model_id === b.model_id
+  );
+}
+
+export function getLabel(project: Project, imageId: number): Label | null {
+  const row = project
+    .statement(
+      `SELECT image_id AS imageId, class_id AS classId, source, confidence, model_id AS modelId,
+              updated_at AS updatedAt FROM labels WHERE image_id = ?`,
+    )
+    .get(imageId) as Label | undefined;
+  return row ?? null;
+}
+
+/** Writes one image's label state (null class = unlabelled). Inside the caller's transaction. */
+function writeLabel(project: Project, imageId: number, state: LabelState, now: number): void {
+  if (state.class_id === null) {
+    project.statement('DELETE FROM labels WHERE image_id = ?').run(imageId);
+    return;
+  }
+  project
+    .statement(
+      `INSERT INTO labels (image_id, class_id, source, confidence, model_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(image_id) DO UPDATE SET class_id = excluded.class_id, source = excluded.source,
+         confidence = excluded.confidence, model_id = excluded.model_id, updated_at = excluded.updated_at`,
+    )
+    .run(imageId, state.class_id, state.source, state.confidence, state.model_id, now);
+}
+
+function readState(project: Project, imageId: number): LabelState {
+  const row = project
+    .statement('SELECT class_id, source, confidence, model_id FROM labels WHERE image_id = ?')
+    .get(imageId) as LabelState | undefined;
+  return row ?? NO_LABEL;
+}
+
+function applyEdit(
+  project: Project,
+  imageIds: readonly number[],
+  after: LabelState,
+  description: string,
+): EditResult {
+  const unique = [...new Set(imageIds)];
+  const exists = project.statement('SELECT 1 FROM images WHERE id = ?').pluck();
+  return project.db.transaction((): EditResult => {
+    const now = Date.now();
+    const changes: { imageId: number; before: LabelState }[] = [];
+    for (const imageId of unique) {
+      if (!exists.get(imageId)) throw new SortaError('not-found', `There is no image with id ${imageId}.`);
+      const before = readState(project, imageId);
+      if (!sameLabel(before, after)) changes.push({ imageId, before });
+    }
+    if (changes.length === 0) return { changed: 0, editId: null };
+    project.statement('DELETE FROM label_edits WHERE undone = 1').run();
+    const editId = Number(
+      project
+        .statement('INSERT INTO label_edits (description, created_at) VALUES (?, ?)')
+        .run(description, now).lastInsertRowid,
+    );
+    const insertItem = project.statement(
+      `INSERT INTO label_edit_items (edit_id, image_id, before_class_id, before_source, before_confidence,
+         before_model_id, after_class_id, after_source, after_confidence, after_model_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const { imageId, before } of changes) {
+      insertItem.run(
+        editId,
+        imageId,
+        before.class_id,
+        before.source,
+        before.confidence,
+        before.model_id,
+        after.class_id,
+        after.source,
+        after.confidence,
+        after.model_id,
+      );
+      writeLabel(project, imageId, after, now);
+    }
+    project
+      .statement(
+        `DELETE FROM label_edits WHERE id <= (SELECT id FROM label_edits ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      )
+      .run(HISTORY_LIMIT);
+    return { changed: changes.length, editId };
+  })();
+}
+
+/** Labels every image in `imageIds` as `classId`, in one transaction and one undo step. */
+export function setLabels(
+  project: Project,
+  imageIds: readonly number[],
+  classId: number,
+  options: SetLabelOptions = {},
+): EditResult {
+  const cls = getClass(project, classId);
+  const source = options.source ?? 'human';
+  return applyEdit(
+    project,
+    imageIds,
+    { class_id: classId, source, confidence: options.confidence ?? null, model_id: options.modelId ?? null },
+    options.description ?? `Label ${imageIds.length} image${imageIds.length === 1 ? '' : 's'} as ${cls.name}`,
+  );
+}
+
+/** Removes the labels of every image in `imageIds`, in one transaction and one undo step. */
+export function clearLabels(project: Project, imageIds: readonly number[], description?: string): EditResult {
+  return applyEdit(
+    project,
+    imageIds,
+    NO_LABEL,
+    description ?? `Clear the label of ${imageIds.length} image${imageIds.length === 1 ? '' : 's'}`,
+  );
+}
+
+function replay(project: Project, direction: 'undo' | 'redo'): UndoResult {
+  return project.db.transaction((): UndoResult => {
+    const edit = project
+      .statement(
+        direction === 'undo'
+          ? 'SELECT id, description FROM label_edits WHERE undone = 0 ORDER BY id DESC LIMIT 1'
+          : 'SELECT id, description FROM label_edits WHERE undone = 1 ORDER BY id ASC LIMIT 1',
+      )
+      .get() as { id: number; description: string } | undefined;
+    if (!edit) return { editId: null, description: null, images: 0 };
+    const prefix = direction === 'undo' ? 'before' : 'after';
+    const items = project
+      .statement(
+        `SELECT image_id AS imageId, ${prefix}_class_id AS class_id, ${prefix}_source AS source,
+                ${prefix}_confidence AS confidence, ${prefix}_model_id AS model_id
+           FROM label_edit_items WHERE edit_id = ?`,
+      )
+      .all(edit.id) as (LabelState & { imageId: number })[];
+    const now = Date.now();
+    for (const item of items) writeLabel(project, item.imageId, item, now);
+    project
+      .statement('UPDATE label_edits SET undone = ? WHERE id = ?')
+      .run(direction === 'undo' ? 1 : 0, edit.id);
+    return { editId: edit.id, description: edit.description, images: items.length };
+  })();
+}
+
+/** Reverts the latest label edit not yet undone. Returns editId null when there is nothing to undo. */
+export function undoLabels(project: Project): UndoResult {
+  return replay(project, 'undo');
+}
+
+/** Re-applies the edit undone most recently. Returns editId null when there is nothing to redo. */
+export function redoLabels(project: Project): UndoResult {
+  return replay(project, 'redo');
+}
+
+export function labelHistory(project: Project): HistoryState {
+  const undo = project
+    .statement('SELECT description FROM label_edits WHERE undone = 0 ORDER BY id DESC LIMIT 1')
+    .pluck()
+    .get() as string | undefined;
+  const redo = project
+    .statement('SELECT description FROM label_edits WHERE undone = 1 ORDER BY id ASC LIMIT 1')
+    .pluck()
+    .get() as string | undefined;
+  return {
+    canUndo: undo !== undefined,
+    canRedo: redo !== undefined,
+    undoDescription: undo ?? null,
+    redoDescription: redo ?? null,
+  };
+}
+
+export interface PredictionInput {
+  imageId: number;
+  classId: number;
+  confidence: number;
+  modelId?: number | null;
+}
+
+/**
+ * Stores a model's predictions for review (predictions_review: one per image, replacing an older one). They never
+ * touch human labels; queryImages filters on them (predictedClassId, confidence range).
+ */
+export function setPredictions(project: Project, predictions: readonly PredictionInput[]): number {
+  const upsert = project.statement(
+    `INSERT INTO predictions_review (image_id, model_id, class_id, confidence, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(image_id) DO UPDATE SET model_id = excluded.model_id, class_id = excluded.class_id,
+       confidence = excluded.confidence, created_at = excluded.created_at`,
+  );
+  return project.db.transaction(() => {
+    const now = Date.now();
+    for (const p of predictions) upsert.run(p.imageId, p.modelId ?? null, p.classId, p.confidence, now);
+    return predictions.length;
+  })();
+}
+
+export function clearPredictions(project: Project): void {
+  project.statement('DELETE FROM predictions_review').run();
+}
