@@ -9,8 +9,6 @@ import { createWriteStream } from 'node:fs';
 import { open, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, describeFsError, SortaError } from './errors.js';
 
@@ -190,25 +188,58 @@ async function receive(
     const seconds = Math.max((now - began) / 1000, 1e-3);
     options.onProgress({ bytes, total, bytesPerSecond: (bytes - start) / seconds });
   };
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      report(false);
-      callback(null, chunk);
-    },
-  });
   const file = createWriteStream(partPath, { flags: start > 0 ? 'r+' : 'w', start });
-  try {
-    await pipeline(response, counter, file, { signal: options.signal });
-  } catch (error) {
-    if (isAbort(error, options.signal)) throw error;
-    await syncFile(partPath);
-    throw error;
-  }
+  // Not stream.pipeline: on a dropped connection it destroys the file stream and loses the bytes still queued for
+  // writing. Here every received byte is written and flushed before the failure is reported, so a resume continues
+  // exactly where the data on disk ends.
+  const failure = await new Promise<Error | null>((resolve) => {
+    let error: Error | null = null;
+    let ended = false;
+    const stop = (reason: Error) => {
+      if (ended) return;
+      ended = true;
+      error = reason;
+      file.end();
+    };
+    response.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      bytes += chunk.length;
+      if (!file.write(chunk)) {
+        response.pause();
+        file.once('drain', () => response.resume());
+      }
+      report(false);
+    });
+    response.on('end', () => {
+      if (ended) return;
+      ended = true;
+      // A server that closes early without an error still ends the response: `complete` tells.
+      if (!response.complete) error = new Error('the connection closed before the end of the file');
+      file.end();
+    });
+    response.on('error', (reason) => stop(reason));
+    response.on('close', () => stop(new Error('the connection closed before the end of the file')));
+    file.on('error', (reason) => {
+      error = new SortaError('io', `cannot write ${partPath}: ${describeFsError(reason)}`, { cause: reason });
+      ended = true;
+      response.destroy();
+      resolve(error);
+    });
+    file.on('close', () => resolve(error));
+    const onAbort = () => {
+      const reason = new Error('aborted');
+      reason.name = 'AbortError';
+      stop(reason);
+      response.destroy();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    file.on('close', () => options.signal?.removeEventListener('abort', onAbort));
+  });
+  if (failure instanceof SortaError) throw failure;
   await syncFile(partPath);
+  if (failure) throw failure;
   report(true);
-  // A server that closes the connection early without an error still ends the response: check `complete`.
-  if (!response.complete) throw new Error('the connection closed before the end of the file');
   return bytes;
 }
 
