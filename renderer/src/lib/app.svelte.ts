@@ -1,0 +1,156 @@
+/**
+ * The application state: which screen shows, the open project, the compute backend, running jobs, and one
+ * instance of each screen's state. Components get it with `getApp()`.
+ */
+import { getContext, setContext } from 'svelte';
+import type { ProjectInfo, RecentProject, SortaEvent, SystemInfo } from '../../../electron/contract/index.js';
+import type { SortaClient } from './api';
+import { ClassList } from './classes.svelte';
+import { Gallery } from './gallery.svelte';
+import { Importer } from './importer.svelte';
+import { Jobs } from './jobs.svelte';
+import { Labeler } from './labeler.svelte';
+import { Notifier } from './notifier.svelte';
+import { Selection } from './selection.svelte';
+import { Sorter } from './sorter.svelte';
+import { Theme } from './theme.svelte';
+import { Trainer } from './trainer.svelte';
+
+export type Screen = 'start' | 'label' | 'train' | 'sort';
+
+export class AppState {
+  screen = $state<Screen>('start');
+  project = $state<ProjectInfo | null>(null);
+  recent = $state<RecentProject[]>([]);
+  system = $state<SystemInfo | null>(null);
+
+  readonly notifier = new Notifier();
+  readonly theme = new Theme();
+  readonly jobs = new Jobs();
+  readonly classes: ClassList;
+  readonly gallery: Gallery;
+  readonly selection = new Selection();
+  readonly labeler: Labeler;
+  readonly importer: Importer;
+  readonly trainer: Trainer;
+  readonly sorter: Sorter;
+
+  constructor(readonly api: SortaClient) {
+    this.classes = new ClassList(api);
+    this.gallery = new Gallery(api, (error) => this.notifier.error('Could not load images', error));
+    this.labeler = new Labeler(api, this.gallery, this.selection, this.classes, this.notifier);
+    this.importer = new Importer(api, this.jobs, this.notifier, () => this.refreshProject());
+    this.trainer = new Trainer(api, this.jobs, this.notifier);
+    this.sorter = new Sorter(api, this.jobs, this.notifier);
+    api.onAny((event) => this.#handle(event));
+  }
+
+  get desktop(): boolean {
+    return this.system?.mode === 'electron';
+  }
+
+  async init(): Promise<void> {
+    try {
+      const [system, project, recent, running] = await Promise.all([
+        this.api.invoke('system.info', {}),
+        this.api.invoke('project.current', {}),
+        this.api.invoke('project.recent', {}),
+        this.api.invoke('jobs.running', {}),
+      ]);
+      this.system = system;
+      this.recent = recent;
+      this.jobs.reset(running);
+      if (project) await this.#enter(project);
+    } catch (error) {
+      this.notifier.error('Cannot reach Sorta', error);
+    }
+  }
+
+  async openProject(path: string, create: boolean): Promise<void> {
+    try {
+      const project = await this.api.invoke('project.open', { path: path.trim(), create });
+      await this.#enter(project);
+      this.recent = await this.api.invoke('project.recent', {});
+    } catch (error) {
+      this.notifier.error(create ? 'Could not create the project' : 'Could not open the project', error);
+    }
+  }
+
+  async closeProject(): Promise<void> {
+    await this.api.invoke('project.close', {});
+    this.project = null;
+    this.classes.clear();
+    this.trainer.reset();
+    this.sorter.reset();
+    this.screen = 'start';
+    this.recent = await this.api.invoke('project.recent', {});
+  }
+
+  /** Reloads counts, classes and the grid (after an import). */
+  async refreshProject(): Promise<void> {
+    const project = await this.api.invoke('project.current', {});
+    this.project = project;
+    await Promise.all([this.classes.refresh(), this.gallery.reload()]);
+  }
+
+  /** Asks the native dialog for a folder (Electron); null in web mode or when cancelled. */
+  async chooseFolder(title: string): Promise<string | null> {
+    if (!this.desktop) return null;
+    try {
+      return (await this.api.invoke('dialog.openFolder', { title })).path;
+    } catch (error) {
+      this.notifier.error('Could not open the folder dialog', error);
+      return null;
+    }
+  }
+
+  async #enter(project: ProjectInfo): Promise<void> {
+    this.project = project;
+    this.selection.reset();
+    await Promise.all([this.classes.refresh(), this.gallery.setFilter({})]);
+    this.screen = project.imageCount > 0 ? 'label' : 'start';
+  }
+
+  #handle(event: SortaEvent): void {
+    this.jobs.handle(event);
+    this.trainer.handle(event);
+    if (
+      event.type === 'job.finished' &&
+      event.state === 'failed' &&
+      event.kind === 'thumbnails' &&
+      event.error
+    )
+      this.notifier.error('Thumbnails failed', event.error);
+    if (event.type === 'project.changed') this.project = event.project;
+    if (event.type === 'data.changed') void this.#reloadTopics(event.topics);
+    if (event.type === 'menu.command') void this.#menu(event.command);
+  }
+
+  async #reloadTopics(topics: string[]): Promise<void> {
+    if (!this.project) return;
+    if (topics.includes('classes') || topics.includes('labels')) await this.classes.refresh();
+    if (topics.includes('images')) this.project = await this.api.invoke('project.current', {});
+    if (topics.includes('models') && this.screen === 'train') await this.trainer.load();
+  }
+
+  async #menu(command: string): Promise<void> {
+    if (command === 'view.label' && this.project) this.screen = 'label';
+    if (command === 'view.train' && this.project) this.screen = 'train';
+    if (command === 'view.sort' && this.project) this.screen = 'sort';
+    if (command === 'labels.undo') await this.labeler.undo();
+    if (command === 'labels.redo') await this.labeler.redo();
+    if (command === 'project.close') await this.closeProject();
+    if (command === 'project.new' || command === 'project.open' || command === 'import.folder')
+      this.screen = 'start';
+  }
+}
+
+const KEY = Symbol('sorta-app');
+
+export function provideApp(app: AppState): AppState {
+  return setContext(KEY, app);
+}
+
+export function getApp(): AppState {
+  return getContext<AppState>(KEY);
+}

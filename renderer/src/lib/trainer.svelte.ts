@@ -1,0 +1,155 @@
+/**
+ * The Train screen's state: defaults and the advanced options, the weights for the chosen architecture, the live
+ * run (phase, per-epoch metrics) and the project's models.
+ */
+import type {
+  ModelDetail,
+  ModelSummary,
+  SortaEvent,
+  TrainParams,
+  WeightsStatus,
+} from '../../../electron/contract/index.js';
+import { newJobId, type SortaClient } from './api';
+import type { Jobs } from './jobs.svelte';
+import type { Notifier } from './notifier.svelte';
+
+export type EpochEvent = Extract<SortaEvent, { type: 'train.epoch' }>;
+export type PhaseEvent = Extract<SortaEvent, { type: 'train.phase' }>;
+
+export class Trainer {
+  params = $state<TrainParams | null>(null);
+  advancedOpen = $state(false);
+  weights = $state<WeightsStatus[]>([]);
+  weightsPath = $state('');
+  weightsJobId = $state<string | null>(null);
+  jobId = $state<string | null>(null);
+  phase = $state<PhaseEvent | null>(null);
+  epochs = $state<EpochEvent[]>([]);
+  models = $state<ModelSummary[]>([]);
+  selected = $state<ModelDetail | null>(null);
+
+  constructor(
+    private readonly api: SortaClient,
+    private readonly jobs: Jobs,
+    private readonly notifier: Notifier,
+  ) {}
+
+  get currentWeights(): WeightsStatus | undefined {
+    return this.weights.find((w) => w.arch === this.params?.arch);
+  }
+  get running(): boolean {
+    return this.jobId !== null;
+  }
+  get job() {
+    return this.jobs.get(this.jobId);
+  }
+  get download() {
+    return this.jobs.get(this.weightsJobId);
+  }
+
+  handle(event: SortaEvent): void {
+    if (event.type === 'train.phase' && event.jobId === this.jobId) this.phase = event;
+    if (event.type === 'train.epoch' && event.jobId === this.jobId) this.epochs = [...this.epochs, event];
+  }
+
+  async load(): Promise<void> {
+    const [params, weights, models] = await Promise.all([
+      this.params ? Promise.resolve(this.params) : this.api.invoke('train.defaults', {}),
+      this.api.invoke('weights.status', {}),
+      this.api.invoke('models.list', {}),
+    ]);
+    this.params = params;
+    this.weights = weights;
+    this.models = models;
+    if (!this.selected && models[0]) await this.select(models[0].id);
+  }
+
+  async start(): Promise<void> {
+    if (!this.params || this.jobId) return;
+    this.jobId = newJobId('train');
+    this.phase = null;
+    this.epochs = [];
+    try {
+      const result = await this.api.invoke('train.start', {
+        params: $state.snapshot(this.params),
+        jobId: this.jobId,
+      });
+      this.notifier.success(
+        'Fine-tuning finished',
+        `${result.epochs} epochs, validation accuracy ${formatAccuracy(result.metrics.valAccuracy)}.`,
+      );
+      this.models = await this.api.invoke('models.list', {});
+      await this.select(result.modelId);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'cancelled') this.notifier.info('Fine-tuning cancelled');
+      else this.notifier.error('Fine-tuning failed', error);
+    } finally {
+      this.jobId = null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId) await this.api.invoke('jobs.cancel', { jobId: this.jobId });
+  }
+
+  async select(id: number): Promise<void> {
+    try {
+      this.selected = await this.api.invoke('models.get', { id });
+    } catch (error) {
+      this.notifier.error(`Could not load model ${id}`, error);
+    }
+  }
+
+  async downloadWeights(): Promise<void> {
+    const arch = this.params?.arch;
+    if (!arch || this.weightsJobId) return;
+    this.weightsJobId = newJobId('weights');
+    try {
+      await this.api.invoke('weights.download', { arch, jobId: this.weightsJobId });
+      this.notifier.success('Weights downloaded and verified');
+    } catch (error) {
+      this.notifier.error('Could not download the weights', error);
+    } finally {
+      this.weightsJobId = null;
+      this.weights = await this.api.invoke('weights.status', {});
+    }
+  }
+
+  async importWeights(path = this.weightsPath): Promise<void> {
+    const arch = this.params?.arch;
+    if (!arch || !path.trim() || this.weightsJobId) return;
+    this.weightsJobId = newJobId('weights');
+    try {
+      await this.api.invoke('weights.import', { path: path.trim(), arch, jobId: this.weightsJobId });
+      this.notifier.success('Weights imported and verified');
+    } catch (error) {
+      this.notifier.error(`Could not import ${path}`, error);
+    } finally {
+      this.weightsJobId = null;
+      this.weights = await this.api.invoke('weights.status', {});
+    }
+  }
+
+  async cancelDownload(): Promise<void> {
+    if (this.weightsJobId) await this.api.invoke('jobs.cancel', { jobId: this.weightsJobId });
+  }
+
+  /** Image ids of one confusion-matrix cell of the selected model. */
+  async confusionImages(actual: number, predicted: number): Promise<number[]> {
+    if (!this.selected) return [];
+    return this.api.invoke('models.confusionImages', { id: this.selected.id, actual, predicted });
+  }
+
+  reset(): void {
+    this.params = null;
+    this.weights = [];
+    this.models = [];
+    this.selected = null;
+    this.epochs = [];
+    this.phase = null;
+  }
+}
+
+function formatAccuracy(value: number | null): string {
+  return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
+}
