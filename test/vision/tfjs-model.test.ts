@@ -102,6 +102,45 @@ describe('TF.js VGG', () => {
     }
   });
 
+  it('computes probs as the softmax of the logits, and runs a head override on features-only weights', async () => {
+    const spec = small('vgg11_bn');
+    const full = randomVggWeights(spec, { seed: 11 });
+    const head = new Map([...full.tensors].filter(([name]) => name.startsWith('classifier.')));
+    const featuresOnly = randomVggWeights(spec, { seed: 11, classifier: false });
+    const withHead = TfjsVgg.create(tf, featuresOnly, { headOverride: head });
+    const original = TfjsVgg.create(tf, full);
+    try {
+      const batch = randomBatch(3, 36, 5);
+      const a = await withHead.run(batch, 3, ['logits', 'probs']);
+      const b = await original.run(batch, 3, ['logits']);
+      assert.deepEqual(a.logits, b.logits);
+      for (let r = 0; r < 3; r++) {
+        const logits = Array.from(a.logits!.subarray(r * 5, r * 5 + 5));
+        const max = Math.max(...logits);
+        const exps = logits.map((v) => Math.exp(v - max));
+        const sum = exps.reduce((x, y) => x + y, 0);
+        for (let k = 0; k < 5; k++) assert.ok(Math.abs(a.probs![r * 5 + k] - exps[k] / sum) < 1e-6);
+      }
+      // A head with another class count works; a head that does not fit the features is refused.
+      const threeClasses = new Map(head);
+      threeClasses.set('classifier.6.weight', { shape: [3, 64], data: new Float32Array(3 * 64).fill(0.01) });
+      threeClasses.set('classifier.6.bias', { shape: [3], data: new Float32Array(3) });
+      const three = TfjsVgg.create(tf, featuresOnly, { headOverride: threeClasses });
+      assert.equal(three.numClasses, 3);
+      assert.equal((await three.run(batch, 3)).logits!.length, 9);
+      three.dispose();
+      const misfit = new Map(head);
+      misfit.set('classifier.0.weight', { shape: [64, 100], data: new Float32Array(6400) });
+      assert.throws(
+        () => TfjsVgg.create(tf, featuresOnly, { headOverride: misfit }),
+        /classifier\.0\.weight.*expected \[out, 1568\]/,
+      );
+    } finally {
+      withHead.dispose();
+      original.dispose();
+    }
+  });
+
   it('refuses weights with a missing or wrongly shaped tensor, naming it, and leaks nothing', () => {
     const start = tf.memory().numTensors;
     const spec = small('vgg11_bn');
@@ -111,6 +150,12 @@ describe('TF.js VGG', () => {
     const wrong = randomVggWeights(spec);
     wrong.tensors.set('classifier.3.weight', { shape: [64, 63], data: new Float32Array(64 * 63) });
     assert.throws(() => TfjsVgg.create(tf, wrong), /classifier\.3\.weight.*\[64, 63\]/);
+    const wrongConv = randomVggWeights(spec);
+    wrongConv.tensors.set('features.4.weight', { shape: [8, 5, 3, 3], data: new Float32Array(8 * 5 * 9) });
+    assert.throws(
+      () => TfjsVgg.create(tf, wrongConv),
+      /'features\.4\.weight' has shape \[8, 5, 3, 3\], expected \[8, 4, 3, 3\]/,
+    );
     assert.equal(tf.memory().numTensors, start);
   });
 
