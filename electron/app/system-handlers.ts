@@ -1,0 +1,102 @@
+/** system.info, jobs.running / jobs.cancel and fs.list (a folder browser for web mode). */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
+import type { DirListing, SystemInfo } from '../contract/index.js';
+import { describeFsError, SortaError } from '../shared/errors.js';
+import type { AppContext } from './context.js';
+import type { Registry } from './registry.js';
+
+const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
+
+function packageVersion(): string {
+  try {
+    // electron/app/*.ts under tsx, dist/electron/app/*.js when built.
+    const url = new URL(
+      import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json',
+      import.meta.url,
+    );
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface SystemSetupOptions {
+  /** Describes the compute backend (filled in lazily: loading TF.js is slow). */
+  compute?: () => Promise<SystemInfo['compute']>;
+}
+
+export function setupSystem(registry: Registry, ctx: AppContext, options: SystemSetupOptions = {}): void {
+  const version = packageVersion();
+  let compute: Promise<SystemInfo['compute']> | null = null;
+
+  registry.handle('system.info', async () => ({
+    version,
+    mode: ctx.mode,
+    platform: process.platform,
+    home: homedir(),
+    compute: await (compute ??= (
+      options.compute ?? (async () => ({ backend: null, gpu: false, detail: null }))
+    )()),
+  }));
+
+  registry.handle('jobs.running', async () => ctx.jobs.list());
+  registry.handle('jobs.cancel', async ({ jobId }) => ({ cancelled: ctx.jobs.cancel(jobId) }));
+  registry.handle('fs.list', async ({ path }) => listDirectory(resolve(path ?? homedir())));
+}
+
+export function listDirectory(path: string): DirListing {
+  let names: string[];
+  try {
+    if (!statSync(path).isDirectory()) throw new SortaError('invalid-input', `${path} is not a folder.`);
+    names = readdirSync(path);
+  } catch (error) {
+    if (error instanceof SortaError) throw error;
+    throw new SortaError('io', `Cannot list ${path}: ${describeFsError(error)}.`);
+  }
+  const entries: DirListing['entries'] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const full = join(path, name);
+    let isDir: boolean;
+    try {
+      isDir = statSync(full).isDirectory();
+    } catch {
+      continue;
+    }
+    const extension = extname(name).toLowerCase();
+    if (isDir) entries.push({ name, path: full, kind: 'dir' });
+    else if (extension === '.sorta') entries.push({ name, path: full, kind: 'project' });
+    else if (IMAGE_EXTENSIONS.has(extension)) entries.push({ name, path: full, kind: 'image' });
+  }
+  entries.sort((a, b) =>
+    (a.kind === 'dir') !== (b.kind === 'dir') ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name),
+  );
+  const parent = dirname(path);
+  return { path, parent: parent === path ? null : parent, entries };
+}
+
+/** Web mode has no native dialogs: the UI uses fs.list instead. */
+export function setupNoDialogs(registry: Registry): void {
+  const refuse = async (): Promise<never> => {
+    throw new SortaError(
+      'unsupported',
+      'Native dialogs exist only in the desktop app; in the browser, choose the path in the page.',
+    );
+  };
+  registry.handle('dialog.openFolder', refuse);
+  registry.handle('dialog.openFile', refuse);
+  registry.handle('dialog.saveFile', refuse);
+  registry.handle('shell.showItem', refuse);
+}
