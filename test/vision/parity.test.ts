@@ -1,0 +1,142 @@
+/**
+ * Parity with PyTorch: fixtures written by test/fixtures/generate/vision_parity.py (torch 1.13, torchvision 0.14),
+ * run here through the real path — sharp decode and preprocessing, the ONNX graph built from the safetensors file,
+ * ONNX Runtime, the batching pipeline.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import type { ArchName } from '../../electron/vision/arch.js';
+import { OrtVggEngine } from '../../electron/vision/ort-engine.js';
+import { row, runPipeline } from '../../electron/vision/pipeline.js';
+import type { PreprocessOptions } from '../../electron/vision/preprocess.js';
+import { loadVggWeights } from '../../electron/vision/weights.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/vision/', import.meta.url));
+
+interface Case {
+  model: string;
+  inputSize: number;
+  image: string;
+  kind: 'exact' | 'resampled';
+  logits: number[];
+  pooled?: number[];
+}
+export interface ParityFixtures {
+  models: {
+    name: string;
+    arch: ArchName;
+    weights: string;
+    widthScale: number;
+    hidden: number;
+    numClasses: number;
+  }[];
+  cases: Case[];
+  fullSize: {
+    parameterCounts: Record<string, number>;
+    stateDictShapes: Record<string, Record<string, number[]>>;
+  };
+}
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as ParityFixtures;
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+};
+const centered = (v: ArrayLike<number>) => {
+  const mean = Array.from(v).reduce((s, x) => s + x, 0) / v.length;
+  return Array.from(v, (x) => x - mean);
+};
+const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((best, x, i, a) => (x > a[best] ? i : best), 0);
+
+/** Runs every case of one model at one size through the pipeline, in batches of 4. */
+async function runCases(
+  model: ParityFixtures['models'][number],
+  inputSize: number,
+  cases: Case[],
+  preprocess: PreprocessOptions = {},
+) {
+  const weights = await loadVggWeights(join(FIXTURES, model.weights), model.arch);
+  const engine = await OrtVggEngine.create(weights, { inputSize, outputs: ['logits', 'pooled'] });
+  const got = new Map<number, { logits: Float32Array; pooled: Float32Array }>();
+  try {
+    const result = await runPipeline(
+      engine,
+      cases.map((c) => join(FIXTURES, c.image)),
+      {
+        batchSize: 4,
+        preprocess,
+        onBatch: ({ indices, outputs }) =>
+          indices.forEach((index, r) =>
+            got.set(index, {
+              logits: row(outputs.logits, indices.length, r).slice(),
+              pooled: row(outputs.pooled, indices.length, r).slice(),
+            }),
+          ),
+      },
+    );
+    assert.deepEqual(result.errors, []);
+  } finally {
+    await engine.close();
+  }
+  return cases.map((c, i) => ({ case: c, ...got.get(i)! }));
+}
+
+describe('PyTorch parity (ONNX Runtime)', () => {
+  const report: string[] = [];
+  after(() => console.log(report.join('\n')));
+
+  for (const model of expected.models) {
+    for (const inputSize of [224, 160]) {
+      it(`${model.name} at ${inputSize}: within 1e-3 of torchvision's logits, resampled or not`, async () => {
+        // 'exact': no resampling, the shorter side already is R. 'resampled': odd sizes enlarged or shrunk, which
+        // Pillow's algorithm (resample.ts) reproduces bit for bit.
+        const cases = expected.cases.filter((c) => c.model === model.name && c.inputSize === inputSize);
+        assert.ok(cases.filter((c) => c.kind === 'exact').length >= 3);
+        assert.ok(cases.filter((c) => c.kind === 'resampled').length >= 3);
+        let worst = 0;
+        for (const r of await runCases(model, inputSize, cases)) {
+          const diff = maxAbsDiff(r.logits, r.case.logits);
+          worst = Math.max(worst, diff);
+          assert.ok(diff <= 1e-3, `${r.case.image}: max |Δlogit| ${diff}`);
+          if (r.case.pooled)
+            assert.ok(maxAbsDiff(r.pooled, r.case.pooled) <= 1e-4, `${r.case.image}: pooled`);
+        }
+        report.push(
+          `${model.name} @${inputSize}, ${cases.length} images: max |Δlogit| = ${worst.toExponential(2)}`,
+        );
+      });
+
+      it(`${model.name} at ${inputSize}: shrinking with sharp stays close to torchvision, same top-1`, async () => {
+        // Large photos are shrunk by sharp's 'linear' kernel, not Pillow's: force that path on the shrunk images.
+        const cases = expected.cases.filter(
+          (c) =>
+            c.model === model.name &&
+            c.inputSize === inputSize &&
+            c.kind === 'resampled' &&
+            Math.min(
+              ...c.image
+                .match(/(\d+)x(\d+)/)!
+                .slice(1)
+                .map(Number),
+            ) > Math.floor(inputSize / 0.875),
+        );
+        assert.ok(cases.length >= 2);
+        let worst = 0;
+        for (const r of await runCases(model, inputSize, cases, { exactResampleBudget: 0 })) {
+          const diff = maxAbsDiff(centered(r.logits), centered(r.case.logits));
+          worst = Math.max(worst, diff);
+          assert.ok(diff <= 0.1, `${r.case.image}: max |Δ centered logit| ${diff}`);
+          assert.equal(argmax(r.logits), argmax(r.case.logits), `${r.case.image}: top-1`);
+        }
+        report.push(
+          `${model.name} @${inputSize} via sharp: max |Δ centered logit| = ${worst.toExponential(2)}`,
+        );
+      });
+    }
+  }
+});
