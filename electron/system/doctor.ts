@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
 import { ortInfo, type OrtInfo } from '../compute/ort-info.js';
-import { loadTf, TF_BACKEND_ORDER, type TfBackendAttempt } from '../compute/tf-backend.js';
+import { loadTf, TF_BACKEND_ORDER, type TfBackendAttempt, type TfRuntime } from '../compute/tf-backend.js';
+import { chooseInferenceEngine, type EngineChoice } from '../vision/engine.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,6 +26,8 @@ export interface DoctorReport {
   cpu: { cores: number; model: string };
   memory: { totalBytes: number; freeBytes: number };
   gpu: { seen: boolean; devices: string[] };
+  /** The inference engine for the frozen network and why (SORTA_ENGINE overrides). */
+  engine: (EngineChoice & { error?: undefined }) | { engine: null; reasons: string[]; error: string };
 }
 
 export async function runDoctor(): Promise<DoctorReport> {
@@ -36,8 +39,9 @@ export async function runDoctor(): Promise<DoctorReport> {
     override: process.env.SORTA_BACKEND ?? null,
     attempts: [],
   };
+  let runtime: TfRuntime | null = null;
   try {
-    const runtime = await loadTf();
+    runtime = await loadTf();
     tfjs.version = runtime.tf.version.tfjs;
     tfjs.backend = runtime.backend;
     tfjs.gpu = runtime.gpu;
@@ -45,15 +49,23 @@ export async function runDoctor(): Promise<DoctorReport> {
   } catch (error) {
     tfjs.error = (error as Error).message;
   }
+  const onnxruntime = ortInfo();
+  let engine: DoctorReport['engine'];
+  try {
+    engine = await chooseInferenceEngine({ ort: onnxruntime, tf: runtime });
+  } catch (error) {
+    engine = { engine: null, reasons: [], error: (error as Error).message };
+  }
   return {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     electron: electronInfo(),
-    onnxruntime: ortInfo(),
+    onnxruntime,
     tfjs,
     cpu: { cores: availableParallelism(), model: cpus()[0]?.model.trim() ?? 'unknown' },
     memory: { totalBytes: totalmem(), freeBytes: freemem() },
     gpu: gpusSeen(),
+    engine,
   };
 }
 
@@ -110,6 +122,9 @@ export function formatDoctor(report: DoctorReport): string {
     `CPU            ${report.cpu.cores} cores, ${report.cpu.model}`,
     `Memory         ${gb(report.memory.totalBytes)} total, ${gb(report.memory.freeBytes)} free`,
     `GPU            ${report.gpu.seen ? report.gpu.devices.join(', ') : 'none seen'}`,
+    `Inference      ${report.engine.engine ?? `none: ${report.engine.error}`}${
+      report.engine.reasons.length ? ` (${report.engine.reasons.join('; ')})` : ''
+    }`,
   ];
   return lines.join('\n');
 }

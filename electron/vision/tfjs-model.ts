@@ -72,7 +72,7 @@ export class TfjsVgg {
     input: TfTypes.Tensor4D,
     outputs: readonly VisionOutput[] = ['logits'],
   ): Partial<Record<VisionOutput, TfTypes.Tensor2D>> {
-    this.assertUsable(outputs);
+    this.checkOutputs(outputs);
     const tf = this.tf;
     const [n, channels, height, width] = input.shape;
     if (channels !== 3) throw new SortaError('invalid-input', `expected 3 input channels, got ${channels}`);
@@ -154,7 +154,8 @@ export class TfjsVgg {
     this.poolMatrices.clear();
   }
 
-  private assertUsable(outputs: readonly VisionOutput[]): void {
+  /** Throws unless every output can be computed from these weights. */
+  checkOutputs(outputs: readonly VisionOutput[]): void {
     if (this.disposed) throw new SortaError('internal', 'the TF.js VGG model was used after dispose()');
     for (const output of outputs) {
       if (!VISION_OUTPUTS.includes(output))
