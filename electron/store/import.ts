@@ -302,15 +302,15 @@ export async function importFolder(
       );
       project.db.transaction(() => {
         const stamp = Date.now();
+        const toLabel = newlyOk.filter(
+          ({ id, folder }) => folder !== null && !failedIds.has(id) && !hasLabel.get(id),
+        );
+        // New classes are made in folder-name order, whatever order the workers finished in.
         const classIds = new Map<string, number>();
-        for (const { id, folder } of newlyOk) {
-          if (folder === null || failedIds.has(id) || hasLabel.get(id)) continue;
-          let classId = classIds.get(folder);
-          if (classId === undefined) {
-            classId = ensureClass(project, folder).id;
-            classIds.set(folder, classId);
-          }
-          insertLabel.run(id, classId, stamp);
+        for (const folder of [...new Set(toLabel.map((n) => n.folder!))].sort())
+          classIds.set(folder, ensureClass(project, folder).id);
+        for (const { id, folder } of toLabel) {
+          insertLabel.run(id, classIds.get(folder!)!, stamp);
           labeled++;
         }
       })();

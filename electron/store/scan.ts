@@ -5,7 +5,7 @@
  */
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { extname, join, relative, sep } from 'node:path';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { describeFsError } from '../shared/errors.js';
 import { IMAGE_EXTENSIONS } from '../shared/image-decode.js';
 
@@ -55,7 +55,8 @@ export async function scanFolder(
   const problems: ScanProblem[] = [];
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
-  seenDirs.add(await realpath(root));
+  const rootReal = await realpath(root);
+  seenDirs.add(rootReal);
 
   const visit = async (dir: string): Promise<void> => {
     options.signal?.throwIfAborted();
@@ -120,13 +121,17 @@ export async function scanFolder(
       if (seenFiles.has(real) || seenFiles.has(identity)) continue;
       seenFiles.add(real);
       seenFiles.add(identity);
-      const slash = rel.indexOf('/');
+      // The class comes from where the file really is when that is inside the folder (a link at the top level to
+      // cats/a.jpg still means "cats"), else from the path it was found by.
+      const realRel = toRel(rootReal, real);
+      const classPath = realRel.startsWith('../') || isAbsolute(realRel) ? rel : realRel;
+      const slash = classPath.indexOf('/');
       files.push({
         rel,
         real,
         size: stats.size,
         mtimeMs: Math.trunc(stats.mtimeMs),
-        folder: slash > 0 ? rel.slice(0, slash) : null,
+        folder: slash > 0 ? classPath.slice(0, slash) : null,
       });
       if (files.length % 500 === 0) options.onFound?.(files.length);
     }
