@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileOps, getJob, jobPredictions } from '../store/jobs-repo.js';
+import { childJobs, fileOps, getJob, jobPredictions } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
 import { fsReason } from './paths.js';
@@ -22,10 +22,14 @@ export interface ManifestRow {
 
 export function manifestRows(project: Project, jobId: number): ManifestRow[] {
   const job = getJob(project, jobId);
-  if (!job) throw new SortaError('not-found', `There is no job ${jobId} in ${project.path}.`);
-  const opBySource = new Map(fileOps(project, jobId).map((op) => [op.source, op]));
-  const sourceDir = job.sourceDir ?? '';
-  return jobPredictions(project, jobId).map((p) => {
+  if (!job || (job.kind !== 'classify' && job.kind !== 'sort'))
+    throw new SortaError('not-found', `There is no classify or sort job ${jobId} in ${project.path}.`);
+  // Predictions live on the classify job; destinations on the sort made from it (the newest, for a classify id).
+  const classifyId = job.kind === 'sort' ? job.parentJobId! : job.id;
+  const sortJob = job.kind === 'sort' ? job : childJobs(project, job.id, 'sort')[0];
+  const opBySource = new Map((sortJob ? fileOps(project, sortJob.id) : []).map((op) => [op.source, op]));
+  const sourceDir = getJob(project, classifyId)?.sourceDir ?? '';
+  return jobPredictions(project, classifyId).map((p) => {
     const op = opBySource.get(join(sourceDir, ...p.path.split('/')));
     return {
       file: p.path,

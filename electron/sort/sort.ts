@@ -7,12 +7,11 @@ import {
   createJob,
   fileOps,
   getJob,
+  inTransaction,
   insertFileOps,
   insertPredictions,
   jobPredictions,
   setJobState,
-  setJobTarget,
-  updateJobParams,
   type FileOp,
   type JobPrediction,
   type JobState,
@@ -40,73 +39,82 @@ export interface SortOptions {
 }
 
 export interface SortOutcome {
-  jobId: number;
+  /** The sort job (undo it with undoSort), or null on a dry run, which records nothing. */
+  jobId: number | null;
+  /** The classify job whose predictions were sorted. */
+  classifyJobId: number;
   plan: SortPlan;
   dryRun: boolean;
-  state: JobState;
+  state: JobState | null;
   /** Files now in each destination folder (class name or `_unsure`), identical ones already there included. */
   sorted: Record<string, number>;
   /** Operations that could not be done, with the reason; their files are untouched. */
   failures: { file: string; error: string }[];
 }
 
-/** Creates a job holding a folder's predictions (the classify step's result, or a test's). */
+/** Creates a classify job holding a folder's predictions (the classify step's result, or a test's). */
 export function recordPredictionJob(
   project: Project,
   job: {
-    kind: 'classify' | 'sort';
     sourceDir: string;
     modelId?: number | null;
-    outDir?: string | null;
     params?: Record<string, unknown>;
     predictions: readonly JobPrediction[];
+    state?: JobState;
   },
 ): number {
-  return project.db.transaction(() => {
+  return inTransaction(project, () => {
     const id = createJob(project, {
-      kind: job.kind,
-      state: 'running',
+      kind: 'classify',
+      state: job.state ?? 'done',
       modelId: job.modelId ?? null,
       sourceDir: job.sourceDir,
-      outDir: job.outDir ?? null,
       params: job.params ?? {},
     });
     insertPredictions(project, id, job.predictions);
     return id;
-  })();
+  });
 }
 
 /**
- * Sorts the files of a job's predictions (files with an error are left alone). Refuses a dangerous output folder
- * before anything is touched. On a dry run the plan is returned and the job stays without file operations.
+ * Sorts the files of a classify job's predictions (files with an error are left alone) as a new 'sort' job. Refuses
+ * a dangerous output folder before anything is touched. The whole plan is journaled in the same transaction that
+ * creates the job. A dry run returns the plan and records nothing.
  */
-export async function sortJob(project: Project, jobId: number, options: SortOptions): Promise<SortOutcome> {
-  const job = getJob(project, jobId);
-  if (!job?.sourceDir)
-    throw new SortaError('not-found', `Job ${jobId} does not exist or has no source folder.`);
+export async function sortClassified(
+  project: Project,
+  classifyJobId: number,
+  options: SortOptions,
+): Promise<SortOutcome> {
+  const classify = getJob(project, classifyJobId);
+  if (!classify || classify.kind !== 'classify' || !classify.sourceDir)
+    throw new SortaError('not-found', `There is no classify job ${classifyJobId} in ${project.path}.`);
   const dryRun = options.dryRun ?? false;
-  const target = checkSortTarget(job.sourceDir, options.outDir, { dryRun });
-  const candidates = jobPredictions(project, jobId)
+  const target = checkSortTarget(classify.sourceDir, options.outDir, { dryRun });
+  const candidates = jobPredictions(project, classifyJobId)
     .filter((p) => p.error === null && p.label !== null && p.confidence !== null)
     .map((p) => ({ path: p.path, label: p.label!, confidence: p.confidence! }));
   const plan = planSort(candidates, { ...target, threshold: options.threshold, mode: options.mode });
-  const params = { ...job.params, threshold: options.threshold, mode: options.mode, dryRun };
-  if (dryRun) {
-    project.db.transaction(() => {
-      updateJobParams(project, jobId, params);
-      setJobState(project, jobId, 'done');
-    })();
-    return { jobId, plan, dryRun, state: 'done', sorted: { ...plan.counts }, failures: [] };
-  }
-  project.db.transaction(() => {
-    setJobTarget(project, jobId, 'sort', target.outDir);
-    updateJobParams(project, jobId, params);
+  const base = { classifyJobId, plan, dryRun };
+  if (dryRun) return { ...base, jobId: null, state: null, sorted: { ...plan.counts }, failures: [] };
+
+  const jobId = inTransaction(project, () => {
+    const id = createJob(project, {
+      kind: 'sort',
+      state: 'running',
+      modelId: classify.modelId,
+      sourceDir: target.sourceDir,
+      outDir: target.outDir,
+      parentJobId: classifyJobId,
+      params: { threshold: options.threshold, mode: options.mode },
+    });
     insertFileOps(
       project,
-      jobId,
+      id,
       plan.ops.map((op) => ({ seq: op.seq, op: op.op, source: op.source, dest: op.dest, state: op.state })),
     );
-  })();
+    return id;
+  });
   const run = await runPlannedOps(project, jobId, null, options);
   const states = new Map(fileOps(project, jobId).map((op) => [op.seq, op]));
   const sorted: Record<string, number> = {};
@@ -124,7 +132,7 @@ export async function sortJob(project: Project, jobId: number, options: SortOpti
     state,
     failures.length ? `${failures.length} file(s) could not be sorted` : null,
   );
-  return { jobId, plan, dryRun, state, sorted, failures };
+  return { ...base, jobId, state, sorted, failures };
 }
 
 /**

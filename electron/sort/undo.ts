@@ -8,6 +8,7 @@
  */
 import { dirname } from 'node:path';
 import {
+  childJobs,
   createJob,
   fileOpBySeq,
   fileOps,
@@ -45,7 +46,9 @@ export interface UndoOptions {
 }
 
 export async function undoSort(project: Project, options: UndoOptions = {}): Promise<UndoOutcome> {
-  const job = options.jobId !== undefined ? getJob(project, options.jobId) : latestUndoableSortJob(project);
+  let job = options.jobId !== undefined ? getJob(project, options.jobId) : latestUndoableSortJob(project);
+  // A classify job's id stands for its newest sort.
+  if (job?.kind === 'classify') job = childJobs(project, job.id, 'sort')[0] ?? job;
   if (!job)
     throw new SortaError(
       'not-found',
@@ -56,7 +59,9 @@ export async function undoSort(project: Project, options: UndoOptions = {}): Pro
   if (job.kind !== 'sort')
     throw new SortaError(
       'invalid-input',
-      `Job ${job.id} is a ${job.kind} job; only a sort (classify --sort-into) can be undone.`,
+      job.kind === 'classify'
+        ? `Job ${job.id} classified files but sorted none; there is nothing to undo.`
+        : `Job ${job.id} is an ${job.kind} job; only a sort (classify --sort-into) can be undone.`,
     );
   if (job.state === 'running' || job.state === 'planned')
     throw new SortaError('conflict', `Job ${job.id} is still running; undo it once it has finished.`);

@@ -170,11 +170,6 @@ export function setJobState(
     .run(state, error, finishedAt, id);
 }
 
-/** A classify job that goes on to sort becomes a 'sort' job with its output folder. */
-export function setJobTarget(project: Project, id: number, kind: JobKind, outDir: string | null): void {
-  project.statement('UPDATE jobs SET kind = ?, out_dir = ? WHERE id = ?').run(kind, outDir, id);
-}
-
 export function updateJobParams(project: Project, id: number, params: Record<string, unknown>): void {
   project.statement('UPDATE jobs SET params = ? WHERE id = ?').run(JSON.stringify(params), id);
 }
@@ -185,6 +180,20 @@ export function unfinishedJobs(project: Project, kinds: readonly JobKind[]): Job
     .statement(`SELECT * FROM jobs WHERE state IN ('planned', 'running') ORDER BY id`)
     .all() as JobRow[];
   return rows.filter((row) => kinds.includes(row.kind)).map((row) => toJob(row)!);
+}
+
+/** Jobs made from `parentId` (sorts of a classification, undos of a sort), newest first. */
+export function childJobs(project: Project, parentId: number, kind?: JobKind): Job[] {
+  const rows = project
+    .statement('SELECT * FROM jobs WHERE parent_job_id = ? ORDER BY id DESC')
+    .all(parentId) as JobRow[];
+  return rows.filter((row) => !kind || row.kind === kind).map((row) => toJob(row)!);
+}
+
+/** Classify, sort and undo jobs, newest first. */
+export function listJobs(project: Project, limit = 200): Job[] {
+  const rows = project.statement('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[];
+  return rows.map((row) => toJob(row)!);
 }
 
 /** The newest sort job that still has files in place to undo (at least one operation in state 'done'). */

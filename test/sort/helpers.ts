@@ -81,7 +81,7 @@ export function predictionJob(
     probs: { [p.label]: p.confidence },
     error: null,
   }));
-  return recordPredictionJob(project, { kind: 'classify', sourceDir, predictions: rows });
+  return recordPredictionJob(project, { sourceDir, predictions: rows });
 }
 
 /** Deterministic synthetic predictions for the files of a tree: three classes, some below 0.5. */

@@ -7,7 +7,7 @@
  * Prints `job <id>` once the job is recorded and its file operations are about to be planned, then `done`.
  */
 import { readFileSync } from 'node:fs';
-import { recordPredictionJob, sortJob } from '../../dist/electron/sort/sort.js';
+import { recordPredictionJob, sortClassified } from '../../dist/electron/sort/sort.js';
 import { undoSort } from '../../dist/electron/sort/undo.js';
 import { openProject } from '../../dist/electron/store/project.js';
 
@@ -16,9 +16,9 @@ const project = openProject(projectPath);
 if (action === 'sort') {
   const [sourceDir, outDir, mode, predictionsPath] = rest;
   const predictions = JSON.parse(readFileSync(predictionsPath, 'utf8'));
-  const job = recordPredictionJob(project, { kind: 'classify', sourceDir, predictions });
+  const job = recordPredictionJob(project, { sourceDir, predictions });
   process.stdout.write(`job ${job}\n`);
-  await sortJob(project, job, { outDir, threshold: 0.5, mode });
+  await sortClassified(project, job, { outDir, threshold: 0.5, mode });
 } else {
   process.stdout.write(`job ${rest[0]}\n`);
   await undoSort(project, { jobId: Number(rest[0]) });

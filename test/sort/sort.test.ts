@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setFsTestHooks } from '../../electron/sort/fs-ops.js';
 import { manifestCsv, manifestRows } from '../../electron/sort/manifest.js';
-import { sortJob } from '../../electron/sort/sort.js';
+import { sortClassified as sortJob } from '../../electron/sort/sort.js';
 import { undoSort } from '../../electron/sort/undo.js';
 import { fileOps, getJob } from '../../electron/store/jobs-repo.js';
 import type { Project } from '../../electron/store/project.js';
@@ -90,7 +90,7 @@ describe('sorting files safely', () => {
     assert.deepEqual(result.failures, []);
     assert.equal(result.state, 'done');
     assert.deepEqual(
-      fileOps(project, job).map((op) => [op.op, op.state, op.sha256]),
+      fileOps(project, result.jobId!).map((op) => [op.op, op.state, op.sha256]),
       [
         ['copy', 'done', sha256('not sure four')],
         ['copy', 'done', sha256('cat one')],
@@ -112,13 +112,14 @@ describe('sorting files safely', () => {
     assert.equal(snapshot(out).size, 4);
 
     const undo = await undoSort(project);
-    assert.equal(undo.jobId, job);
+    assert.equal(undo.jobId, result.jobId);
+    assert.equal(getJob(project, result.jobId!)?.parentJobId, job);
     assert.equal(undo.restored, 4);
     assert.deepEqual(undo.problems, []);
     assert.deepEqual(snapshot(src), before);
     assert.equal(existsSync(out), false, 'the empty folders Sorta made are gone');
-    assert.equal(getJob(project, job)?.state, 'undone');
-    assert.ok(fileOps(project, job).every((op) => op.state === 'undone'));
+    assert.equal(getJob(project, result.jobId!)?.state, 'undone');
+    assert.ok(fileOps(project, result.jobId!).every((op) => op.state === 'undone'));
   });
 
   it('undo of a copy removes only unchanged copies and keeps a copy whose original is gone as the original', async () => {
@@ -140,7 +141,7 @@ describe('sorting files safely', () => {
   it('undo never overwrites: an original path taken by a new file is reported and both are left', async () => {
     setUp();
     const job = fourFiles();
-    await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'move' });
+    const sorted = await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'move' });
     writeFileSync(join(src, 'one.jpg'), 'a new file with the old name');
     const undo = await undoSort(project, { jobId: job });
     assert.equal(undo.restored, 3);
@@ -148,13 +149,17 @@ describe('sorting files safely', () => {
     assert.match(undo.problems[0].error, /one\.jpg is taken by another file now; both were left/);
     assert.equal(readFileSync(join(src, 'one.jpg'), 'utf8'), 'a new file with the old name');
     assert.equal(readFileSync(join(out, 'cat', 'one.jpg'), 'utf8'), 'cat one');
-    assert.equal(getJob(project, job)?.state, 'done', 'still undoable once the conflict is resolved');
+    assert.equal(
+      getJob(project, sorted.jobId!)?.state,
+      'done',
+      'still undoable once the conflict is resolved',
+    );
     const { rmSync } = await import('node:fs');
     rmSync(join(src, 'one.jpg'));
     const again = await undoSort(project);
     assert.equal(again.restored, 1);
     assert.equal(readFileSync(join(src, 'one.jpg'), 'utf8'), 'cat one');
-    assert.equal(getJob(project, job)?.state, 'undone');
+    assert.equal(getJob(project, sorted.jobId!)?.state, 'undone');
     await assert.rejects(undoSort(project), /no sort to undo/);
   });
 
@@ -198,12 +203,7 @@ describe('sorting files safely', () => {
     assert.equal(snapshot(src).size, 7, 'a dry run touches nothing');
     assert.equal(snapshot(out).size, 3);
 
-    const job2 = predictionJob(
-      project,
-      src,
-      [...snapshot(src).keys()].map((path) => ({ path, label: 'cat', confidence: 0.99 })),
-    );
-    const result = await sortJob(project, job2, { outDir: out, threshold: 0.5, mode: 'move' });
+    const result = await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'move' });
     assert.deepEqual(result.sorted, { cat: 7 });
     assert.deepEqual(
       snapshot(out),
@@ -239,6 +239,7 @@ describe('sorting files safely', () => {
     assert.deepEqual(result.plan.counts, { cat: 2, dog: 1, _unsure: 1 });
     assert.equal(existsSync(out), false);
     assert.equal(snapshot(src).size, 4);
+    assert.equal(result.jobId, null);
     assert.deepEqual(fileOps(project, job), []);
   });
 
@@ -265,6 +266,10 @@ describe('sorting files safely', () => {
     await assert.rejects(
       sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'copy' }),
       /folder to sort, .*gone, does not exist/,
+    );
+    await assert.rejects(
+      sortJob(project, 999, { outDir: out, threshold: 0.5, mode: 'copy' }),
+      /no classify job 999/,
     );
   });
 
