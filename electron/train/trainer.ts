@@ -94,13 +94,13 @@ export interface HeadTrainingResult {
 }
 
 const EVAL_BATCH = 256;
-const MIN_STEPS = 100;
+const MIN_STEPS = 300;
 const MAX_AUTO_EPOCHS = 200;
 
 /**
  * Defaults meant to work from 5 to 5,000 images per class: batch 32; Adam with lr 1e-3 for a new layer and 1e-4 when
  * fc6/fc7 start from ImageNet weights (they need only a nudge); at most 30 epochs (`last`) or 15 (`full`), raised for
- * tiny sets so that at least 100 optimiser steps happen (capped at 200 epochs); early stopping after 5 epochs without
+ * tiny sets so that at least 300 optimiser steps happen (capped at 200 epochs); early stopping after 5 epochs without
  * a better validation loss.
  */
 export function resolveTrainingDefaults(
