@@ -11,6 +11,7 @@
  */
 import sharp from 'sharp';
 import { describeFsError, SortaError } from '../shared/errors.js';
+import { decodeImage, describeDecodeError } from '../shared/image-decode.js';
 import { IMAGENET_MEAN, IMAGENET_STD, MIN_INPUT_SIZE } from './arch.js';
 import { pilBilinearCrop } from './resample.js';
 
@@ -72,25 +73,26 @@ export function checkInputSize(inputSize: number): void {
 }
 
 function imageError(name: string, error: unknown): SortaError {
-  if (error instanceof SortaError) return error;
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EISDIR')
     return new SortaError('not-found', `image ${name}: ${describeFsError(error)}`, { cause: error });
-  const reason = (error as Error).message?.split('\n')[0] ?? String(error);
-  return new SortaError('invalid-input', `image ${name}: cannot be decoded (${reason})`, { cause: error });
+  if (error instanceof SortaError && error.message.startsWith(`image ${name}:`)) return error;
+  return new SortaError('invalid-input', `image ${name}: ${describeDecodeError(error)}`, { cause: error });
 }
 
-/** Decodes any image sharp reads to 8-bit sRGB RGB, upright, first frame, alpha dropped (PIL's convert('RGB')). */
+/**
+ * Decodes any image Sorta reads (shared/image-decode: sharp's formats plus BMP, decompression bombs refused) to
+ * 8-bit sRGB RGB, upright (EXIF orientation), first frame, alpha dropped — PIL's convert('RGB').
+ */
 export async function decodeRgb(input: string | Buffer, name = String(input)): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(input, { pages: 1, failOn: 'error' })
-      .rotate() // no angle: apply the EXIF orientation, as PIL users do with ImageOps.exif_transpose
+    const image = await decodeImage(input);
+    const { data, info } = await image
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3)
-      throw new SortaError('invalid-input', `image ${name}: decoded to ${info.channels} channels, not RGB`);
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, not RGB`);
     return { data, width: info.width, height: info.height };
   } catch (error) {
     throw imageError(name, error);

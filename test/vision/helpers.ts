@@ -1,8 +1,9 @@
 /** Shared helpers for the vision tests: random VGG weights in memory and as safetensors files. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectedTensors, type VggSpec } from '../../electron/vision/arch.js';
+import { expectedTensors, type ArchName, type VggSpec } from '../../electron/vision/arch.js';
 import { encodeSafetensors, type FloatTensor } from '../../electron/vision/safetensors.js';
 
 /** A small deterministic PRNG (mulberry32) so failures reproduce. */
@@ -47,4 +48,35 @@ export function rawSafetensors(header: unknown, data: Buffer): Buffer {
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(json.length));
   return Buffer.concat([length, json, data]);
+}
+
+/** Committed parity fixtures, written by test/fixtures/generate/vision_parity.py. */
+export const FIXTURES = fileURLToPath(new URL('../fixtures/vision/', import.meta.url));
+
+export interface ParityCase {
+  model: string;
+  inputSize: number;
+  image: string;
+  kind: 'exact' | 'resampled';
+  logits: number[];
+  pooled?: number[];
+}
+export interface ParityFixtures {
+  models: {
+    name: string;
+    arch: ArchName;
+    weights: string;
+    widthScale: number;
+    hidden: number;
+    numClasses: number;
+  }[];
+  cases: ParityCase[];
+  fullSize: {
+    parameterCounts: Record<string, number>;
+    stateDictShapes: Record<string, Record<string, number[]>>;
+  };
+}
+
+export function readParityFixtures(): ParityFixtures {
+  return JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as ParityFixtures;
 }

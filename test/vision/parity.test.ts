@@ -4,42 +4,15 @@
  * ONNX Runtime, the batching pipeline.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import type { ArchName } from '../../electron/vision/arch.js';
 import { OrtVggEngine } from '../../electron/vision/ort-engine.js';
 import { row, runPipeline } from '../../electron/vision/pipeline.js';
 import type { PreprocessOptions } from '../../electron/vision/preprocess.js';
 import { loadVggWeights } from '../../electron/vision/weights.js';
+import { FIXTURES, readParityFixtures, type ParityCase as Case, type ParityFixtures } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/vision/', import.meta.url));
-
-interface Case {
-  model: string;
-  inputSize: number;
-  image: string;
-  kind: 'exact' | 'resampled';
-  logits: number[];
-  pooled?: number[];
-}
-export interface ParityFixtures {
-  models: {
-    name: string;
-    arch: ArchName;
-    weights: string;
-    widthScale: number;
-    hidden: number;
-    numClasses: number;
-  }[];
-  cases: Case[];
-  fullSize: {
-    parameterCounts: Record<string, number>;
-    stateDictShapes: Record<string, Record<string, number[]>>;
-  };
-}
-const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as ParityFixtures;
+const expected = readParityFixtures();
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   assert.equal(a.length, b.length);
