@@ -29,7 +29,7 @@ export interface Transport {
 
 /** `invoke('project.current')` needs no input; `invoke('labels.set', {...})` does. */
 export type InvokeArgs<K extends MethodName> =
-  object extends MethodInput<K> ? [input?: MethodInput<K>] : [input: MethodInput<K>];
+  Record<string, never> extends MethodInput<K> ? [input?: MethodInput<K>] : [input: MethodInput<K>];
 
 export interface SortaClient {
   readonly methods: readonly MethodName[];
