@@ -302,6 +302,17 @@ export function setFileOpState(
   project.statement('UPDATE file_ops SET state = ?, error = ? WHERE id = ?').run(state, error, id);
 }
 
+/** Image ids of the project's images at these (real, absolute) paths. */
+export function imageIdsByPath(project: Project, paths: readonly string[]): Map<string, number> {
+  const find = project.statement('SELECT id FROM images WHERE path = ?').pluck();
+  const ids = new Map<string, number>();
+  for (const path of paths) {
+    const id = find.get(path) as number | undefined;
+    if (id !== undefined) ids.set(path, id);
+  }
+  return ids;
+}
+
 /** Runs `fn` in one transaction (synchronous, as better-sqlite3 requires). */
 export function inTransaction<T>(project: Project, fn: () => T): T {
   return project.db.transaction(fn)();

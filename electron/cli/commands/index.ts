@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { registerClassify } from './classify.js';
 import { registerDoctor } from './doctor.js';
 import { registerImport } from './import.js';
 import { registerLabels } from './labels.js';
 import { registerPredict } from './predict.js';
 import { registerServe } from './serve.js';
+import { registerUndo } from './undo.js';
 
 /** Every subcommand, in the order `sorta --help` lists them. Each domain adds its register function here. */
 export const commandRegistrations: ((program: Command) => void)[] = [
@@ -12,4 +14,6 @@ export const commandRegistrations: ((program: Command) => void)[] = [
   registerLabels,
   registerPredict,
   registerServe,
+  registerClassify,
+  registerUndo,
 ];

@@ -1,0 +1,150 @@
+import type { Command } from 'commander';
+import { classifyFolder } from '../../sort/classify.js';
+import { writeManifests } from '../../sort/manifest.js';
+import { checkSortTarget } from '../../sort/paths.js';
+import { recoverInterruptedJobs } from '../../sort/recover.js';
+import { sortClassified, type SortOutcome } from '../../sort/sort.js';
+import { openProject, type Project } from '../../store/project.js';
+import { defineAction, parseFloatOption, parseIntOption, UsageError } from '../command.js';
+import { formatRate, type Output } from '../output.js';
+
+interface ClassifyOptions {
+  project: string;
+  model?: number;
+  threshold: number;
+  sortInto?: string;
+  copy?: boolean;
+  move?: boolean;
+  dryRun?: boolean;
+  review?: boolean;
+  manifest?: string;
+  weights?: string;
+}
+
+export const DEFAULT_THRESHOLD = 0.5;
+
+/** Finishes or rolls back what a crash left half done, before anything else touches the project. */
+export async function recoverFirst(project: Project, out: Output): Promise<void> {
+  for (const job of await recoverInterruptedJobs(project)) {
+    out.log(
+      job.action === 'closed'
+        ? `recovered: job ${job.jobId} (${job.kind}) was interrupted before touching any file; marked failed`
+        : `recovered: job ${job.jobId} (${job.kind}) was interrupted; finished it` +
+            (job.problems.length ? ` (${job.problems.length} file(s) could not be done)` : ''),
+    );
+    for (const p of job.problems) out.log(`  ${p.file}: ${p.error}`);
+  }
+}
+
+export function registerClassify(program: Command): void {
+  defineAction<ClassifyOptions>(
+    program
+      .command('classify')
+      .description(
+        'classify every image under DIR with a trained model; optionally sort the files into class folders',
+      )
+      .argument('<dir>', 'folder of images (searched recursively; hidden files skipped)')
+      .requiredOption('--project <file>', 'the project file (.sorta)')
+      .option('--model <id>', 'model to use (default: the newest)', parseIntOption('--model', 1))
+      .option(
+        '--threshold <p>',
+        `files whose top probability is below go to _unsure/ (default ${DEFAULT_THRESHOLD})`,
+        parseFloatOption('--threshold', 0, 1),
+        DEFAULT_THRESHOLD,
+      )
+      .option('--sort-into <out>', 'sort the files into OUT/<class>/ and OUT/_unsure/')
+      .option('--copy', 'copy the files (default)')
+      .option('--move', 'move the files instead of copying them')
+      .option('--dry-run', 'show what sorting would do, touch nothing')
+      .option('--review', 'also store the predictions in the project for review (least confident first)')
+      .option('--manifest <dir>', 'write the predictions as sorta-job-<id>.csv and .json into this folder')
+      .option('--weights <file>', 'the weights file the model was trained on, if it moved'),
+    async ({ args, opts, out }) => {
+      const dir = args[0];
+      if (!dir) throw new UsageError('classify needs a folder');
+      if (opts.copy && opts.move) throw new UsageError('choose one of --copy and --move');
+      if ((opts.copy || opts.move || opts.dryRun) && !opts.sortInto)
+        throw new UsageError('--copy, --move and --dry-run go with --sort-into OUT');
+      const project = openProject(opts.project, { create: false });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        await recoverFirst(project, out);
+        // Refuse a dangerous output folder before spending minutes classifying.
+        if (opts.sortInto) checkSortTarget(dir, opts.sortInto, { dryRun: true });
+        const started = Date.now();
+        const classified = await classifyFolder(project, dir, {
+          modelId: opts.model,
+          review: opts.review,
+          weightsPath: opts.weights,
+          signal: controller.signal,
+          onProgress: ({ done, total }) =>
+            out.progress(`classify: ${done}/${total} images (${formatRate(done, Date.now() - started)})`),
+        });
+        let sorted: SortOutcome | null = null;
+        if (opts.sortInto) {
+          sorted = await sortClassified(project, classified.jobId, {
+            outDir: opts.sortInto,
+            threshold: opts.threshold,
+            mode: opts.move ? 'move' : 'copy',
+            dryRun: opts.dryRun,
+            signal: controller.signal,
+            onProgress: ({ done, total }) => out.progress(`sort: ${done}/${total} files`),
+          });
+        }
+        if (opts.manifest) {
+          const written = writeManifests(
+            project,
+            sorted?.jobId ?? classified.jobId,
+            opts.manifest,
+            classified.classes,
+          );
+          out.log(`manifests: ${written.csv}, ${written.json}`);
+        }
+        const errors = [...classified.errors, ...(sorted?.failures ?? [])];
+        const doc = {
+          job: classified.jobId,
+          predictions: classified.predictions.map((p) => ({
+            file: p.file,
+            label: p.label,
+            confidence: p.confidence,
+            probs: p.probs,
+          })),
+          sorted: sorted?.sorted ?? {},
+          errors,
+        };
+        out.result(doc, describe(classified.jobId, classified.predictions.length, sorted, errors, opts));
+      } finally {
+        process.off('SIGINT', onSignal);
+        project.close();
+      }
+    },
+  );
+}
+
+function describe(
+  job: number,
+  count: number,
+  sorted: SortOutcome | null,
+  errors: { file: string; error: string }[],
+  opts: ClassifyOptions,
+): string {
+  const lines = [`job ${job}: classified ${count} images`];
+  if (sorted) {
+    const counts = Object.entries(sorted.sorted)
+      .map(([folder, n]) => `${folder} ${n}`)
+      .join(', ');
+    if (sorted.dryRun) {
+      lines.push(`dry run — would ${sorted.plan.mode} into ${sorted.plan.outDir}: ${counts || 'nothing'}`);
+      for (const c of sorted.plan.collisions) lines.push(`  renamed: ${c.file} → ${c.dest}`);
+      for (const c of sorted.plan.identical) lines.push(`  already there: ${c.file} = ${c.dest}`);
+    } else {
+      lines.push(`sorted (${sorted.plan.mode}) into ${sorted.plan.outDir}: ${counts || 'nothing'}`);
+      lines.push(`undo with: sorta undo --project ${opts.project} --job ${sorted.jobId}`);
+    }
+  }
+  if (errors.length)
+    lines.push(`${errors.length} file(s) with errors:`, ...errors.map((e) => `  ${e.file}: ${e.error}`));
+  return lines.join('\n');
+}
