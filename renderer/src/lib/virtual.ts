@@ -4,6 +4,8 @@
  */
 export interface GridLayout {
   columns: number;
+  /** Cells stretch from `minCell` so that the columns fill the width exactly. */
+  cellSize: number;
   rowHeight: number;
   rowCount: number;
   totalHeight: number;
@@ -16,11 +18,12 @@ export interface RowWindow {
   last: number;
 }
 
-export function gridLayout(itemCount: number, width: number, cellSize: number, gap: number): GridLayout {
-  const columns = Math.max(1, Math.floor((width + gap) / (cellSize + gap)));
+export function gridLayout(itemCount: number, width: number, minCell: number, gap: number): GridLayout {
+  const columns = Math.max(1, Math.floor((width + gap) / (minCell + gap)));
+  const cellSize = Math.max(minCell, Math.floor((width - gap * (columns - 1)) / columns));
   const rowHeight = cellSize + gap;
   const rowCount = Math.ceil(itemCount / columns);
-  return { columns, rowHeight, rowCount, totalHeight: rowCount * rowHeight };
+  return { columns, cellSize, rowHeight, rowCount, totalHeight: rowCount * rowHeight };
 }
 
 export function visibleRows(

@@ -1,0 +1,283 @@
+/**
+ * The whole loop in a real browser: Debian's Chromium drives the UI served by the built `sorta serve`. Real
+ * Fashion-MNIST PNGs are imported, labelled with the keyboard and by multi-select, a small generated VGG is
+ * fine-tuned, a folder is classified and sorted with move, and the sort is undone. After each step the files on
+ * disk and the project database (opened read-only) are checked; screenshots go to test-results/e2e/.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { after, before, type TestContext } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { loadFashionMnist, writeFashionPngs, type WrittenImage } from '../helpers/fashion-mnist-png.js';
+import {
+  dbRows,
+  dbValue,
+  filesUnder,
+  launchChromium,
+  screenshot,
+  serve,
+  until,
+  type Served,
+} from './harness.js';
+
+const CLASSES = ['bag', 'sneaker', 'trouser'] as const;
+const WEIGHTS = join(REPO_ROOT, 'test/fixtures/vision/vgg11_bn_w16.safetensors');
+
+let tmp: string;
+let project: string;
+let photos: string;
+let inbox: string;
+let inboxFiles: WrittenImage[];
+let served: Served;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'sorta-e2e-'));
+  project = join(tmp, 'e2e.sorta');
+  photos = join(tmp, 'photos');
+  inbox = join(tmp, 'inbox');
+  const set = loadFashionMnist('t10k');
+  // 4 labelled by folder per class, 6 loose (unlabelled) per class, then 3 per class to classify later.
+  await writeFashionPngs(set, photos, { classes: [...CLASSES], perClass: 4, folders: true });
+  await writeFashionPngs(set, photos, { classes: [...CLASSES], perClass: 6, start: 2000, prefix: 'loose-' });
+  inboxFiles = await writeFashionPngs(set, inbox, {
+    classes: [...CLASSES],
+    perClass: 3,
+    start: 5000,
+    prefix: 'new-',
+  });
+  served = await serve(project, { SORTA_DATA_DIR: join(tmp, 'app-data') });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+});
+
+after(async () => {
+  await browser?.close();
+  await served?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const count = (sql: string, ...params: unknown[]) => dbValue<number>(project, sql, ...params);
+const labelCount = () => count('SELECT COUNT(*) FROM labels');
+
+/** Sidebar order gives the hotkeys: the first class is 1. */
+async function hotkey(name: string): Promise<string> {
+  const names = await page.locator('.classes .assign .name').allTextContents();
+  const index = names.indexOf(name);
+  assert.notEqual(index, -1, `class ${name} in the sidebar (${names.join(', ')})`);
+  return String(index + 1);
+}
+
+/** True once an <img> has decoded a real picture (a broken image has naturalWidth 0). */
+function loaded(img: Locator): Promise<boolean> {
+  return img.evaluate((element) => {
+    const image = element as unknown as { complete: boolean; naturalWidth: number };
+    return image.complete && image.naturalWidth > 0;
+  });
+}
+
+async function cellName(index: number): Promise<string> {
+  return (await page.locator(`#cell-${index}`).getAttribute('aria-label')) ?? '';
+}
+
+/** Steps whose core handlers (train, classify, sort) are not wired into the app yet. */
+const NOT_WIRED =
+  'train.start / classify.run / sort.run are not registered by electron/app yet (answer unsupported)';
+const pendingSteps = new Set([
+  'fine-tune with a small generated VGG',
+  'classify a directory',
+  'sort with move',
+  'undo puts every file back with the same bytes',
+]);
+
+/** Runs one step; on failure saves a screenshot of the page as it was (test-results/e2e/failed-*.png). */
+async function step(t: TestContext, name: string, body: () => Promise<void>, skip?: string): Promise<void> {
+  await t.test(name, { skip: skip ?? (pendingSteps.has(name) ? NOT_WIRED : undefined) }, async () => {
+    try {
+      await body();
+    } catch (error) {
+      await screenshot(page, `failed-${name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+test('Sorta in Chromium: import, label, fine-tune, classify, sort, undo', async (t) => {
+  await step(t, 'the served page opens the project and shows the compute backend', async () => {
+    await page.goto(served.url);
+    await page.locator('header .project', { hasText: 'e2e' }).waitFor();
+    await page.locator('.status', { hasText: /CPU|GPU/ }).waitFor();
+    assert.equal(count('SELECT COUNT(*) FROM images'), 0);
+    await screenshot(page, '01-start');
+  });
+
+  await step(t, 'an import error is shown with its code and reason', async () => {
+    await page.fill('input[name=import-path]', join(tmp, 'no-such-folder'));
+    await page.click('button:has-text("Import")');
+    const toast = page.locator('.toast.error').first();
+    await toast.waitFor();
+    const text = await toast.textContent();
+    assert.match(text ?? '', /no-such-folder/);
+    assert.match(text ?? '', /not-found|io|invalid-input/);
+    await toast.locator('button[aria-label=Dismiss]').click();
+  });
+
+  await step(t, 'importing a folder of Fashion-MNIST PNGs labels the subfolders', async () => {
+    await page.fill('input[name=import-path]', photos);
+    await page.click('button:has-text("Import")');
+    await page.locator('.toast', { hasText: 'Imported 30 images' }).waitFor({ timeout: 60_000 });
+    assert.equal(count("SELECT COUNT(*) FROM images WHERE status = 'ok'"), 30);
+    assert.equal(labelCount(), 12);
+    assert.deepEqual(
+      dbRows<{ name: string }>(project, 'SELECT name FROM classes ORDER BY name').map((r) => r.name),
+      [...CLASSES],
+    );
+    await page.click('button:has-text("Start labelling")');
+    await page.locator('[role=grid]').waitFor();
+    // Thumbnails are real pictures from the server, not broken images.
+    await until('thumbnails', () => loaded(page.locator('#cell-0 img')));
+    await screenshot(page, '02-label-grid');
+  });
+
+  await step(t, 'keyboard labelling: hotkeys assign and advance, J/K move, 0 clears', async () => {
+    await page.selectOption('select[name=filter]', 'unlabelled');
+    await page.locator('.total', { hasText: '18 images' }).waitFor();
+    await page.click('#cell-0');
+    const bag = await hotkey('bag');
+    for (let i = 0; i < 6; i++) {
+      assert.match(await cellName(i), /loose-bag/);
+      await page.keyboard.press(bag);
+      await until(`label ${i + 1}`, () => labelCount() === 13 + i);
+    }
+    // The cursor advanced past the six bags; K goes back one, 0 clears that label, J/K move without labelling.
+    await page.keyboard.press('k');
+    await page.keyboard.press('0');
+    await until('label cleared', () => labelCount() === 17);
+    await page.keyboard.press('k');
+    await page.keyboard.press(bag);
+    await until('label again', () => labelCount() === 18);
+    assert.equal(
+      count(
+        "SELECT COUNT(*) FROM labels l JOIN images i ON i.id = l.image_id JOIN classes c ON c.id = l.class_id WHERE i.path LIKE '%loose-bag%' AND c.name = 'bag' AND l.source = 'human'",
+      ),
+      6,
+    );
+  });
+
+  await step(t, 'multi-select: shift-click range and ctrl-click, bulk assign, undo and redo', async () => {
+    await page.click('#cell-6');
+    await page.click('#cell-11', { modifiers: ['Shift'] });
+    await page.locator('.selection', { hasText: '6 selected' }).waitFor();
+    await screenshot(page, '03-multi-select');
+    await page.keyboard.press(await hotkey('sneaker'));
+    await until('bulk sneaker', () => labelCount() === 24);
+    await page.click('#cell-12');
+    for (let i = 13; i < 18; i++) await page.click(`#cell-${i}`, { modifiers: ['Control'] });
+    await page.locator('.selection', { hasText: '6 selected' }).waitFor();
+    await page.click('.classes .assign:has-text("trouser")');
+    await until('bulk trouser', () => labelCount() === 30);
+    assert.equal(
+      count(
+        "SELECT COUNT(*) FROM labels l JOIN images i ON i.id = l.image_id WHERE i.path LIKE '%loose-trouser%'",
+      ),
+      6,
+    );
+    await page.keyboard.press('Control+z');
+    await until('undo', () => labelCount() === 24);
+    await page.keyboard.press('Control+Shift+z');
+    await until('redo', () => labelCount() === 30);
+    // Everything is labelled now: show all images, open the large preview with Space, step with the arrow key.
+    await page.selectOption('select[name=filter]', 'all');
+    await page.locator('.total', { hasText: '30 images' }).waitFor();
+    await page.click('#cell-0');
+    await page.keyboard.press(' ');
+    await until('the preview picture', () => loaded(page.locator('dialog[open] img')));
+    await page.keyboard.press('ArrowRight');
+    await page.locator('dialog[open] figcaption', { hasText: (await cellName(1)).split(',')[0] }).waitFor();
+    await screenshot(page, '04-preview');
+    await page.keyboard.press('Escape');
+  });
+
+  await step(t, 'fine-tune with a small generated VGG', async () => {
+    await page.click('nav >> text=Train');
+    await page.locator('summary:has-text("Advanced options")').click();
+    await page.selectOption('.grid select >> nth=0', 'vgg11_bn');
+    await page.fill('label:has-text("Input size") input', '32');
+    await page.fill('label:has-text("Epochs") input', '12');
+    await page.fill('input[name=weights-path]', WEIGHTS);
+    await page.click('section[aria-label="Pretrained weights"] button:has-text("Import")');
+    await page.locator('text=vgg11_bn installed').waitFor({ timeout: 30_000 });
+    await page.click('button:has-text("Fine-tune")');
+    await page.locator('.toast', { hasText: 'Fine-tuning finished' }).waitFor({ timeout: 90_000 });
+    assert.equal(count('SELECT COUNT(*) FROM models'), 1);
+    const classes = JSON.parse(dbValue<string>(project, 'SELECT classes FROM models')) as string[];
+    assert.deepEqual([...classes].sort(), [...CLASSES]);
+    await page.locator('table[aria-label^="Confusion matrix"]').waitFor();
+    await screenshot(page, '05-trained');
+    // A confusion-matrix cell opens its validation images in the grid.
+    const cell = page.locator('.cell:not([disabled])').first();
+    await cell.click();
+    await page.locator('.chip', { hasText: 'predicted as' }).waitFor();
+    await page.locator('#cell-0').waitFor();
+  });
+
+  await step(t, 'classify a directory', async () => {
+    await page.click('nav >> text=Classify & sort');
+    await page.fill('input[name=classify-dir]', inbox);
+    await page.click('button:has-text("Classify")');
+    await page.locator('.toast', { hasText: 'Classified 9 files' }).waitFor({ timeout: 60_000 });
+    assert.equal(count("SELECT COUNT(*) FROM jobs WHERE kind = 'classify' AND state = 'done'"), 1);
+    assert.equal(count('SELECT COUNT(*) FROM job_predictions WHERE error IS NULL'), 9);
+    await page.locator('section[aria-label=Predictions] li').nth(8).waitFor();
+    await page.locator('table[aria-label="Sort plan"]').waitFor();
+    await screenshot(page, '06-classified');
+  });
+
+  const before = new Map<string, string>();
+  await step(t, 'sort with move', async () => {
+    for (const file of inboxFiles) before.set(file.path, sha256(file.path));
+    const out = `${inbox}-sorted`;
+    assert.equal(await page.inputValue('input[name=out-dir]'), out);
+    await page.check('input[name=mode][value=move]');
+    await page.click('button:has-text("Move files")');
+    await page.locator('.toast', { hasText: 'Moved 9 files' }).waitFor({ timeout: 60_000 });
+    assert.deepEqual(filesUnder(inbox), []);
+    const sorted = filesUnder(out);
+    assert.equal(sorted.length, 9);
+    for (const file of sorted) assert.match(file, /^(bag|sneaker|trouser|_unsure)\/new-/);
+    const contents = new Set(sorted.map((file) => sha256(join(out, file))));
+    assert.deepEqual(contents, new Set(before.values()));
+    assert.equal(count("SELECT COUNT(*) FROM jobs WHERE kind = 'sort' AND state = 'done'"), 1);
+    assert.equal(count("SELECT COUNT(*) FROM file_ops WHERE op = 'move' AND state = 'done'"), 9);
+    await screenshot(page, '07-sorted');
+  });
+
+  await step(t, 'undo puts every file back with the same bytes', async () => {
+    await page.click('button:has-text("Undo sort")');
+    await page.locator('.toast', { hasText: 'Undone: 9 files' }).waitFor({ timeout: 60_000 });
+    for (const [path, hash] of before) assert.equal(sha256(path), hash, path);
+    assert.deepEqual(filesUnder(`${inbox}-sorted`).length, 0);
+    assert.equal(count("SELECT COUNT(*) FROM file_ops WHERE state = 'undone'"), 9);
+  });
+
+  await step(t, 'dark theme', async () => {
+    await page.click('button[aria-label^="Switch to"]');
+    await until('dark theme', async () => (await page.locator('html').getAttribute('data-theme')) !== null);
+    await page.click('nav >> text=Label');
+    await screenshot(page, '08-dark');
+  });
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+function sha256(path: string): string {
+  assert.ok(existsSync(path), `${path} exists`);
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
