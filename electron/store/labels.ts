@@ -58,15 +58,6 @@ interface LabelState {
 
 const NO_LABEL: LabelState = { class_id: null, source: null, confidence: null, model_id: null };
 
-function sameLabel(a: LabelState, b: LabelState): boolean {
-  return (
-    a.class_id === b.class_id &&
-    a.source === b.source &&
-    a.confidence === b.confidence &&
-    a.model_id === b.model_id
-  );
-}
-
 export function getLabel(project: Project, imageId: number): Label | null {
   const row = project
     .statement(
@@ -77,26 +68,28 @@ export function getLabel(project: Project, imageId: number): Label | null {
   return row ?? null;
 }
 
-/** Writes one image's label state (null class = unlabelled). Inside the caller's transaction. */
-function writeLabel(project: Project, imageId: number, state: LabelState, now: number): void {
-  if (state.class_id === null) {
-    project.statement('DELETE FROM labels WHERE image_id = ?').run(imageId);
-    return;
-  }
+/** The images of a JSON id list whose label differs from the new state (@ids: JSON list; @classId, @source, @confidence, @modelId: the new state). */
+const CHANGED_IMAGES = `(SELECT DISTINCT CAST(value AS INTEGER) AS id FROM json_each(@ids)) j
+   LEFT JOIN labels l ON l.image_id = j.id
+   WHERE NOT (l.class_id IS @classId AND l.source IS @source AND l.confidence IS @confidence AND l.model_id IS @modelId)`;
+
+/** Writes the before- or after-state of every item of an edit, set-based (one statement each way). */
+function writeEditSide(project: Project, editId: number, side: 'before' | 'after', now: number): void {
   project
     .statement(
-      `INSERT INTO labels (image_id, class_id, source, confidence, model_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `DELETE FROM labels WHERE image_id IN
+         (SELECT image_id FROM label_edit_items WHERE edit_id = ? AND ${side}_class_id IS NULL)`,
+    )
+    .run(editId);
+  project
+    .statement(
+      `INSERT INTO labels (image_id, class_id, source, confidence, model_id, updated_at)
+       SELECT image_id, ${side}_class_id, ${side}_source, ${side}_confidence, ${side}_model_id, ?
+         FROM label_edit_items WHERE edit_id = ? AND ${side}_class_id IS NOT NULL
        ON CONFLICT(image_id) DO UPDATE SET class_id = excluded.class_id, source = excluded.source,
          confidence = excluded.confidence, model_id = excluded.model_id, updated_at = excluded.updated_at`,
     )
-    .run(imageId, state.class_id, state.source, state.confidence, state.model_id, now);
-}
-
-function readState(project: Project, imageId: number): LabelState {
-  const row = project
-    .statement('SELECT class_id, source, confidence, model_id FROM labels WHERE image_id = ?')
-    .get(imageId) as LabelState | undefined;
-  return row ?? NO_LABEL;
+    .run(now, editId);
 }
 
 function applyEdit(
@@ -105,49 +98,48 @@ function applyEdit(
   after: LabelState,
   description: string,
 ): EditResult {
-  const unique = [...new Set(imageIds)];
-  const exists = project.statement('SELECT 1 FROM images WHERE id = ?').pluck();
+  for (const id of imageIds)
+    if (!Number.isSafeInteger(id))
+      throw new SortaError('invalid-input', `Image id ${String(id)} is not an integer.`);
+  const ids = JSON.stringify(imageIds);
+  const state = {
+    ids,
+    classId: after.class_id,
+    source: after.source,
+    confidence: after.confidence,
+    modelId: after.model_id,
+  };
   return project.db.transaction((): EditResult => {
+    const unknown = project
+      .statement(
+        `SELECT value FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.id = j.value) LIMIT 1`,
+      )
+      .pluck()
+      .get(ids) as number | undefined;
+    if (unknown !== undefined) throw new SortaError('not-found', `There is no image with id ${unknown}.`);
+    const changed = project.statement(`SELECT count(*) FROM ${CHANGED_IMAGES}`).pluck().get(state) as number;
+    if (changed === 0) return { changed: 0, editId: null };
     const now = Date.now();
-    const changes: { imageId: number; before: LabelState }[] = [];
-    for (const imageId of unique) {
-      if (!exists.get(imageId)) throw new SortaError('not-found', `There is no image with id ${imageId}.`);
-      const before = readState(project, imageId);
-      if (!sameLabel(before, after)) changes.push({ imageId, before });
-    }
-    if (changes.length === 0) return { changed: 0, editId: null };
     project.statement('DELETE FROM label_edits WHERE undone = 1').run();
     const editId = Number(
       project
         .statement('INSERT INTO label_edits (description, created_at) VALUES (?, ?)')
         .run(description, now).lastInsertRowid,
     );
-    const insertItem = project.statement(
-      `INSERT INTO label_edit_items (edit_id, image_id, before_class_id, before_source, before_confidence,
-         before_model_id, after_class_id, after_source, after_confidence, after_model_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const { imageId, before } of changes) {
-      insertItem.run(
-        editId,
-        imageId,
-        before.class_id,
-        before.source,
-        before.confidence,
-        before.model_id,
-        after.class_id,
-        after.source,
-        after.confidence,
-        after.model_id,
-      );
-      writeLabel(project, imageId, after, now);
-    }
+    project
+      .statement(
+        `INSERT INTO label_edit_items (edit_id, image_id, before_class_id, before_source, before_confidence,
+           before_model_id, after_class_id, after_source, after_confidence, after_model_id)
+         SELECT @editId, j.id, l.class_id, l.source, l.confidence, l.model_id, @classId, @source, @confidence, @modelId FROM ${CHANGED_IMAGES}`,
+      )
+      .run({ ...state, editId });
+    writeEditSide(project, editId, 'after', now);
     project
       .statement(
         `DELETE FROM label_edits WHERE id <= (SELECT id FROM label_edits ORDER BY id DESC LIMIT 1 OFFSET ?)`,
       )
       .run(HISTORY_LIMIT);
-    return { changed: changes.length, editId };
+    return { changed, editId };
   })();
 }
 
@@ -188,20 +180,15 @@ function replay(project: Project, direction: 'undo' | 'redo'): UndoResult {
       )
       .get() as { id: number; description: string } | undefined;
     if (!edit) return { editId: null, description: null, images: 0 };
-    const prefix = direction === 'undo' ? 'before' : 'after';
-    const items = project
-      .statement(
-        `SELECT image_id AS imageId, ${prefix}_class_id AS class_id, ${prefix}_source AS source,
-                ${prefix}_confidence AS confidence, ${prefix}_model_id AS model_id
-           FROM label_edit_items WHERE edit_id = ?`,
-      )
-      .all(edit.id) as (LabelState & { imageId: number })[];
-    const now = Date.now();
-    for (const item of items) writeLabel(project, item.imageId, item, now);
+    const images = project
+      .statement('SELECT count(*) FROM label_edit_items WHERE edit_id = ?')
+      .pluck()
+      .get(edit.id) as number;
+    writeEditSide(project, edit.id, direction === 'undo' ? 'before' : 'after', Date.now());
     project
       .statement('UPDATE label_edits SET undone = ? WHERE id = ?')
       .run(direction === 'undo' ? 1 : 0, edit.id);
-    return { editId: edit.id, description: edit.description, images: items.length };
+    return { editId: edit.id, description: edit.description, images };
   })();
 }
 

@@ -1,0 +1,219 @@
+/**
+ * Project store benchmark: import of N generated 640×480 JPEGs (scan + hash + metadata, then thumbnails) against a
+ * bare sharp thumbnail loop over the same files; a page of 200 from 100,000 images by filter; bulk-labelling 10,000.
+ * SORTA_BENCH_IMAGES sets N (default 10,000). The generated images are kept in the system temp folder and reused.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { addClass } from '../electron/store/classes.js';
+import { countImages, queryImages, type ImageQuery } from '../electron/store/images-query.js';
+import { ImagePool } from '../electron/store/image-pool.js';
+import { importFolder } from '../electron/store/import.js';
+import { setLabels, setPredictions, undoLabels } from '../electron/store/labels.js';
+import { openProject } from '../electron/store/project.js';
+import { generateThumbnails } from '../electron/store/thumbnails.js';
+
+const COUNT = Number(process.env.SORTA_BENCH_IMAGES ?? 10_000);
+const WIDTH = 640;
+const HEIGHT = 480;
+
+function noise(seed: number, length: number): Buffer {
+  const data = Buffer.alloc(length);
+  let x = seed * 2654435761;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    data[i] = (x >>> 16) & 0xff;
+  }
+  return data;
+}
+
+async function runLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index], index);
+      }
+    }),
+  );
+}
+
+/** N distinct 640×480 JPEGs in 10 class folders: smooth base pictures with a different noisy band in each. */
+async function generateImages(): Promise<string> {
+  const dir = join(tmpdir(), `sorta-bench-jpegs-${COUNT}`);
+  const marker = join(dir, '.complete');
+  if (existsSync(marker)) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  const started = performance.now();
+  const bases = await Promise.all(
+    Array.from({ length: 8 }, (_, b) =>
+      sharp(noise(b + 1, 80 * 60 * 3), { raw: { width: 80, height: 60, channels: 3 } })
+        .resize(WIDTH, HEIGHT, { kernel: 'cubic' })
+        .raw()
+        .toBuffer(),
+    ),
+  );
+  const band = noise(99, WIDTH * 16 * 3);
+  await runLimited(
+    Array.from({ length: COUNT }, (_, i) => i),
+    availableParallelism() * 2,
+    async (i) => {
+      const pixels = Buffer.from(bases[i % bases.length]);
+      const row = (i * 7) % (HEIGHT - 16);
+      band.copy(pixels, row * WIDTH * 3, (i % 97) * 3);
+      pixels[(i % (WIDTH * HEIGHT)) * 3] ^= 0xff;
+      const classDir = join(dir, `class${i % 10}`);
+      mkdirSync(classDir, { recursive: true });
+      await sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toFile(join(classDir, `img${String(i).padStart(5, '0')}.jpg`));
+    },
+  );
+  writeFileSync(marker, '');
+  console.log(`generated ${COUNT} JPEGs in ${((performance.now() - started) / 1000).toFixed(1)} s (${dir})`);
+  return dir;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.jpg'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function benchImport(dir: string, work: string): Promise<void> {
+  const project = openProject(join(work, 'import.sorta'));
+  const pool = new ImagePool();
+  try {
+    let started = performance.now();
+    const result = await importFolder(project, dir, { thumbnails: false, pool });
+    const probeSeconds = (performance.now() - started) / 1000;
+    console.log(
+      `import, scan + hash + metadata: ${result.imported} images in ${probeSeconds.toFixed(1)} s = ` +
+        `${(result.imported / probeSeconds).toFixed(0)} images/s (${pool.size} worker threads)`,
+    );
+    started = performance.now();
+    const thumbs = await generateThumbnails(project, { pool });
+    const thumbSeconds = (performance.now() - started) / 1000;
+    const ours = thumbs.made / thumbSeconds;
+    console.log(
+      `import, thumbnails (256 px WebP, worker threads): ${thumbs.made} in ${thumbSeconds.toFixed(1)} s = ` +
+        `${ours.toFixed(0)} images/s`,
+    );
+    // The bare loop: sharp on the main thread with its own thread pool, a few files in flight.
+    const files = listFiles(dir);
+    started = performance.now();
+    await runLimited(files, availableParallelism() * 2, async (file) => {
+      await sharp(file)
+        .rotate()
+        .resize(256, 256, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+    });
+    const bareSeconds = (performance.now() - started) / 1000;
+    const bare = files.length / bareSeconds;
+    console.log(
+      `bare sharp thumbnail loop: ${files.length} in ${bareSeconds.toFixed(1)} s = ${bare.toFixed(0)} images/s; ` +
+        `ratio thumbnails/bare = ${(ours / bare).toFixed(2)} (target ≥ 0.8)`,
+    );
+  } finally {
+    await pool.close();
+    project.close();
+  }
+}
+
+function benchQueries(work: string): void {
+  const project = openProject(join(work, 'query.sorta'));
+  try {
+    const classes = Array.from({ length: 10 }, (_, i) => addClass(project, `class${i}`).id);
+    const insert = project.db.prepare(
+      `INSERT INTO images (path, size, mtime_ms, hash, width, height, status, added_at)
+       VALUES (?, 50000, 1, ?, 640, 480, ?, 1)`,
+    );
+    project.db.transaction(() => {
+      for (let i = 0; i < 100_000; i++)
+        insert.run(
+          `/photos/${['beach', 'city', 'forest', 'snow'][i % 4]}/${String(i).padStart(6, '0')}.jpg`,
+          i.toString(16).padStart(64, '0'),
+          i % 97 === 0 ? 'error' : 'ok',
+        );
+    })();
+    const ids = project.db.prepare("SELECT id FROM images WHERE status = 'ok'").pluck().all() as number[];
+    // Half labelled (by class), a third with predictions.
+    for (let c = 0; c < classes.length; c++)
+      setLabels(
+        project,
+        ids.filter((_, i) => i % 2 === 0 && (i / 2) % 10 === c),
+        classes[c],
+      );
+    setPredictions(
+      project,
+      ids
+        .filter((_, i) => i % 3 === 0)
+        .map((imageId, i) => ({ imageId, classId: classes[i % 10], confidence: (i % 100) / 100 })),
+    );
+    const filters: [string, ImageQuery][] = [
+      ['class', { classId: classes[3] }],
+      ['unlabelled', { unlabelled: true }],
+      ['errors', { errors: true }],
+      ['predicted class, confidence ≥ 0.9', { predictedClassId: classes[5], confidenceMin: 0.9 }],
+      ['confidence 0.4–0.6', { confidenceMin: 0.4, confidenceMax: 0.6 }],
+      ['path contains "forest"', { pathContains: 'forest' }],
+      ['class + path text', { classId: classes[2], pathContains: 'snow' }],
+    ];
+    for (const [name, filter] of filters) {
+      const total = countImages(project, filter);
+      for (const offset of [0, Math.max(0, Math.floor(total / 2) - 100)]) {
+        const times: number[] = [];
+        for (let run = 0; run < 15; run++) {
+          const started = performance.now();
+          queryImages(project, { ...filter, offset, limit: 200 });
+          times.push(performance.now() - started);
+        }
+        const countTimes: number[] = [];
+        for (let run = 0; run < 5; run++) {
+          const started = performance.now();
+          countImages(project, filter);
+          countTimes.push(performance.now() - started);
+        }
+        console.log(
+          `page of 200 from 100,000 by ${name} (${total} match, offset ${offset}): median ` +
+            `${median(times).toFixed(2)} ms (target < 20 ms); count ${median(countTimes).toFixed(2)} ms`,
+        );
+      }
+    }
+    // Bulk labelling: 10,000 images in one transaction and one undo step.
+    const batch = ids.slice(0, 10_000);
+    const times: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const started = performance.now();
+      setLabels(project, batch, classes[run % 2 === 0 ? 7 : 8]);
+      times.push(performance.now() - started);
+    }
+    const undoStarted = performance.now();
+    undoLabels(project);
+    const undoMs = performance.now() - undoStarted;
+    console.log(
+      `bulk-label 10,000 images: median ${median(times).toFixed(0)} ms (target < 200 ms), ` +
+        `runs ${times.map((t) => t.toFixed(0)).join('/')} ms; undo ${undoMs.toFixed(0)} ms`,
+    );
+  } finally {
+    project.close();
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'sorta-bench-store-'));
+try {
+  benchQueries(work);
+  const dir = await generateImages();
+  await benchImport(dir, work);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
