@@ -47,7 +47,9 @@ const IR_VERSION = 8;
 
 /** The ONNX model as bytes, ready for `InferenceSession.create`. */
 export function buildVggOnnx(weights: LoadedWeights, options: BuildVggOnnxOptions): Uint8Array {
-  return encodeModel(buildVggModel(weights, options));
+  const model = buildVggModel(weights, options) as { graph: { initializer: { raw_data?: Uint8Array }[] } };
+  const bytes = model.graph.initializer.reduce((sum, t) => sum + (t.raw_data?.length ?? 0), 0);
+  return encodeModel(model, bytes);
 }
 
 /** The ModelProto as a plain object (raw_data fields view the weights' memory). */

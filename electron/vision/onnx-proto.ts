@@ -152,7 +152,8 @@ export function floatInitializer(name: string, dims: number[], data: Float32Arra
     name,
     dims,
     data_type: FLOAT,
-    raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    // A Buffer view (no copy): protobufjs copies Buffers with one memcpy, plain Uint8Arrays byte by byte.
+    raw_data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
   };
 }
 
@@ -175,11 +176,18 @@ export function tensorValueInfo(name: string, dims: (number | string)[]): object
   };
 }
 
-/** Serialises a ModelProto-shaped plain object (checked against the schema first). */
-export function encodeModel(model: object): Uint8Array {
+/**
+ * Serialises a ModelProto-shaped plain object (checked against the schema first). `sizeHint` (the initializers'
+ * bytes) pre-sizes the writer: growing it by doubling would copy 550 MB of weights several times and could leave
+ * a 1 GB backing buffer; sized up front, the weights are copied once (plus one shift per length prefix), and the
+ * result is a view of the writer's buffer rather than another copy.
+ */
+export function encodeModel(model: object, sizeHint = 0): Uint8Array {
   const problem = ModelProto.verify(model);
   if (problem) throw new Error(`ONNX model does not fit the schema: ${problem}`);
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  const writer = protobuf.Writer.create();
+  if (sizeHint > 0) writer.buf = Buffer.allocUnsafe(sizeHint + (1 << 20));
+  return ModelProto.encode(ModelProto.fromObject(model), writer).finish(true);
 }
 
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
