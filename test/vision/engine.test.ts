@@ -10,6 +10,7 @@ import {
 } from '../../electron/vision/engine.js';
 import { TfjsVggEngine } from '../../electron/vision/tfjs-engine.js';
 import type { LoadedWeights } from '../../electron/vision/weights.js';
+import { runSorta } from '../helpers/cli.js';
 import { randomBatch, randomVggWeights } from '../helpers/random-vgg.js';
 
 const cpuOnly: EngineFacts['ort'] = { available: true, provider: 'cpu', gpuProvidersOffered: ['webgpu'] };
@@ -67,6 +68,23 @@ describe('inference engine choice', () => {
   it('on this machine (ORT loads, no tfjs-node-gpu) chooses ONNX Runtime unless SORTA_ENGINE says otherwise', async () => {
     assert.equal((await chooseInferenceEngine({ env: {} })).engine, 'onnx');
     assert.equal((await chooseInferenceEngine({ env: { SORTA_ENGINE: 'tfjs' } })).engine, 'tfjs');
+  });
+});
+
+describe('sorta doctor reports the engine', () => {
+  it('names the engine and its reasons, following SORTA_ENGINE (built CLI)', async () => {
+    const plain = await runSorta(['doctor']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^Inference +onnx \(ONNX Runtime is the default engine/m);
+    const forced = await runSorta(['doctor', '--json'], { env: { SORTA_ENGINE: 'tfjs' } });
+    assert.equal(forced.code, 0, forced.stderr);
+    const report = JSON.parse(forced.stdout) as {
+      engine: { engine: string; reasons: string[] };
+      tfjs: object;
+    };
+    assert.equal(report.engine.engine, 'tfjs');
+    assert.deepEqual(report.engine.reasons, ['SORTA_ENGINE=tfjs chooses it']);
+    assert.ok(report.tfjs, 'the existing fields stay');
   });
 });
 
