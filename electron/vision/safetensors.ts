@@ -9,7 +9,7 @@ import { endianness } from 'node:os';
 import { describeFsError, SortaError } from '../shared/errors.js';
 
 /** Every dtype the format defines, with its size in bytes; only the float ones can be read as Float32Array. */
-const DTYPE_BYTES: Record<string, number> = {
+const DTYPE_BYTES = {
   BOOL: 1,
   U8: 1,
   I8: 1,
@@ -25,27 +25,14 @@ const DTYPE_BYTES: Record<string, number> = {
   F64: 8,
   I64: 8,
   U64: 8,
-};
-export const FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
-export type FloatDtype = (typeof FLOAT_DTYPES)[number];
+} as const;
 /**
  * A header entry's dtype. Files may hold integer buffers (`num_batches_tracked` is I64), so the header accepts every
  * dtype the format defines; reading one that is not F32/F16/BF16 as floats is refused.
  */
-export type SafetensorsDtype =
-  | FloatDtype
-  | 'BOOL'
-  | 'U8'
-  | 'I8'
-  | 'F8_E4M3'
-  | 'F8_E5M2'
-  | 'I16'
-  | 'U16'
-  | 'I32'
-  | 'U32'
-  | 'F64'
-  | 'I64'
-  | 'U64';
+export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
+export const FLOAT_DTYPES = ['F32', 'F16', 'BF16'] as const;
+export type FloatDtype = (typeof FLOAT_DTYPES)[number];
 
 export interface SafetensorsEntry {
   dtype: SafetensorsDtype;
@@ -155,7 +142,7 @@ function checkEntry(path: string, name: string, value: unknown): SafetensorsEntr
   const raw = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
   if (typeof raw !== 'object' || raw === null) throw invalid(path, `header entry '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype))
     throw invalid(path, `tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
     throw invalid(path, `tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
@@ -168,11 +155,12 @@ function checkEntry(path: string, name: string, value: unknown): SafetensorsEntr
     throw invalid(path, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
   const [begin, end] = offsets as [number, number];
-  if (end - begin !== elements * DTYPE_BYTES[dtype])
+  const itemSize = DTYPE_BYTES[dtype as SafetensorsDtype];
+  if (end - begin !== elements * itemSize)
     throw invalid(
       path,
       `tensor '${name}' has ${end - begin} bytes but shape [${shape.join(', ')}] of ${dtype} needs ` +
-        `${elements * DTYPE_BYTES[dtype]}`,
+        `${elements * itemSize}`,
     );
   return { dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end };
 }
