@@ -104,6 +104,31 @@ export class AppState {
     }
   }
 
+  /** Native open / save dialogs for a project file (Electron), then opens or creates it. */
+  async openWithDialog(kind: 'open' | 'new'): Promise<void> {
+    if (!this.desktop) {
+      this.screen = 'start';
+      return;
+    }
+    try {
+      const method = kind === 'open' ? 'dialog.openFile' : 'dialog.saveFile';
+      const result = await this.api.invoke(method, {
+        title: kind === 'open' ? 'Open a Sorta project' : 'Create a Sorta project',
+        filters: [{ name: 'Sorta projects', extensions: ['sorta'] }],
+      });
+      if (result.path) await this.openProject(result.path, kind === 'new');
+    } catch (error) {
+      this.notifier.error('Could not open the dialog', error);
+    }
+  }
+
+  /** Import from the native folder dialog (Electron); in a browser, the Start screen's path field. */
+  async importWithDialog(): Promise<void> {
+    const path = await this.chooseFolder('Import a folder of images');
+    if (path) await this.importer.run(path);
+    else this.screen = 'start';
+  }
+
   async #enter(project: ProjectInfo): Promise<void> {
     this.project = project;
     this.selection.reset();
@@ -130,7 +155,7 @@ export class AppState {
     if (!this.project) return;
     if (topics.includes('classes') || topics.includes('labels')) await this.classes.refresh();
     if (topics.includes('images')) this.project = await this.api.invoke('project.current', {});
-    if (topics.includes('models') && this.screen === 'train') await this.trainer.load();
+    if (topics.includes('models')) await this.trainer.loadModels();
   }
 
   async #menu(command: string): Promise<void> {

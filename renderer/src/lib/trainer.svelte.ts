@@ -52,16 +52,22 @@ export class Trainer {
     if (event.type === 'train.epoch' && event.jobId === this.jobId) this.epochs = [...this.epochs, event];
   }
 
+  /** Loads defaults, weights and models independently, so one failing does not hide the others. */
   async load(): Promise<void> {
-    const [params, weights, models] = await Promise.all([
+    const [params, weights, models] = await Promise.allSettled([
       this.params ? Promise.resolve(this.params) : this.api.invoke('train.defaults', {}),
       this.api.invoke('weights.status', {}),
-      this.api.invoke('models.list', {}),
+      this.loadModels(),
     ]);
-    this.params = params;
-    this.weights = weights;
-    this.models = models;
-    if (!this.selected && models[0]) await this.select(models[0].id);
+    if (params.status === 'fulfilled') this.params = params.value;
+    if (weights.status === 'fulfilled') this.weights = weights.value;
+    const failed = [params, weights, models].find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async loadModels(): Promise<void> {
+    this.models = await this.api.invoke('models.list', {});
+    if (!this.selected && this.models[0]) await this.select(this.models[0].id);
   }
 
   async start(): Promise<void> {
@@ -78,8 +84,8 @@ export class Trainer {
         'Fine-tuning finished',
         `${result.epochs} epochs, validation accuracy ${formatAccuracy(result.metrics.valAccuracy)}.`,
       );
-      this.models = await this.api.invoke('models.list', {});
       await this.select(result.modelId);
+      await this.loadModels();
     } catch (error) {
       if ((error as { code?: string }).code === 'cancelled') this.notifier.info('Fine-tuning cancelled');
       else this.notifier.error('Fine-tuning failed', error);
