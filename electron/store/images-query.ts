@@ -120,20 +120,52 @@ function whereClause(filter: ImageFilter): { sql: string; params: unknown[] } {
   return { sql: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
+type Driver = 'images' | 'labels' | 'predictions';
+
 /**
- * The joins, driven from the most selective table: with a class filter SQLite walks that class's labels (index)
- * and sorts the matches, instead of walking every image in path order (CROSS JOIN fixes the loop order).
+ * The joins, with the table SQLite's outer loop walks (CROSS JOIN fixes the order). Walking images in path order
+ * needs no sort and stops after offset + limit matches; walking one class's labels (or predictions) by index
+ * touches only that class but sorts it. queryImages picks the cheaper for each page.
  */
-function fromClause(filter: ImageFilter): string {
-  if (filter.classId !== undefined)
+function fromClause(driver: Driver): string {
+  if (driver === 'labels')
     return `FROM labels l CROSS JOIN images i ON i.id = l.image_id
       LEFT JOIN predictions_review p ON p.image_id = i.id`;
-  if (filter.predictedClassId !== undefined)
+  if (driver === 'predictions')
     return `FROM predictions_review p CROSS JOIN images i ON i.id = p.image_id
       LEFT JOIN labels l ON l.image_id = i.id`;
   return `FROM images i
       LEFT JOIN labels l ON l.image_id = i.id
       LEFT JOIN predictions_review p ON p.image_id = i.id`;
+}
+
+/**
+ * Rows the path-order walk reads to fill the page ≈ (offset + limit) × images / class size; the class walk reads
+ * the class and sorts it (≈ 3 × class size). Both counts come from indexes.
+ */
+function chooseDriver(project: Project, filter: ImageFilter, rowsWanted: number): Driver {
+  const candidates: [Driver, number][] = [];
+  if (filter.classId !== undefined)
+    candidates.push([
+      'labels',
+      project
+        .statement('SELECT count(*) FROM labels WHERE class_id = ?')
+        .pluck()
+        .get(filter.classId) as number,
+    ]);
+  if (filter.predictedClassId !== undefined)
+    candidates.push([
+      'predictions',
+      project
+        .statement('SELECT count(*) FROM predictions_review WHERE class_id = ?')
+        .pluck()
+        .get(filter.predictedClassId) as number,
+    ]);
+  if (candidates.length === 0) return 'images';
+  const [driver, size] = candidates.sort((x, y) => x[1] - y[1])[0];
+  const images = project.statement('SELECT count(*) FROM images').pluck().get() as number;
+  const pathWalk = (rowsWanted * images) / Math.max(1, size);
+  return pathWalk > 3 * size ? driver : 'images';
 }
 
 export function queryImages(project: Project, query: ImageQuery = {}): ImageItem[] {
@@ -149,7 +181,7 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
       `SELECT i.id, i.path, i.root_id, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.error,
               l.class_id AS l_class, l.source AS l_source, l.confidence AS l_confidence, l.model_id AS l_model,
               p.class_id AS p_class, p.confidence AS p_confidence, p.model_id AS p_model
-       ${fromClause(query)} ${sql} ORDER BY i.path, i.id LIMIT ? OFFSET ?`,
+       ${fromClause(chooseDriver(project, query, offset + limit))} ${sql} ORDER BY i.path, i.id LIMIT ? OFFSET ?`,
     )
     .all(...params, limit, offset) as Row[];
   return rows.map((r) => ({
@@ -177,7 +209,9 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
 export function countImages(project: Project, filter: ImageFilter = {}): number {
   const { sql, params } = whereClause(filter);
   return (
-    project.statement(`SELECT count(*) AS n ${fromClause(filter)} ${sql}`).get(...params) as { n: number }
+    project
+      .statement(`SELECT count(*) AS n ${fromClause(chooseDriver(project, filter, Infinity))} ${sql}`)
+      .get(...params) as { n: number }
   ).n;
 }
 

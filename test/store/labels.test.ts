@@ -238,6 +238,15 @@ describe('image queries', () => {
     assert.equal(labelled.label!.classId, dog);
     assert.equal(labelled.label!.source, 'human');
     assert.throws(() => queryImages(project, { limit: 0 }), /Page size/);
+    // Small pages walk images in path order, big ones walk the class and sort: the same rows either way.
+    const whole = queryImages(project, { classId: cat, limit: 1000 }).map((p) => p.id);
+    const oneByOne = whole.map((_, offset) => queryImages(project, { classId: cat, offset, limit: 1 })[0].id);
+    assert.deepEqual(oneByOne, whole);
+    const predicted = queryImages(project, { predictedClassId: dog, limit: 1000 }).map((p) => p.id);
+    assert.deepEqual(
+      predicted.map((_, offset) => queryImages(project, { predictedClassId: dog, offset, limit: 1 })[0].id),
+      predicted,
+    );
   });
 });
 
