@@ -141,6 +141,29 @@ describe('TF.js VGG', () => {
     }
   });
 
+  it('builds full-width vgg16_bn: 25088 pooled features from any size ≥ 32, and a 1000-class head on them', async () => {
+    const spec = vggSpec('vgg16_bn');
+    const features = randomVggWeights(spec, { classifier: false });
+    // A narrow head (hidden 16) keeps the test fast; its first layer still reads all 25088 pooled features.
+    const head = randomVggWeights(vggSpec('vgg16_bn', { widthScale: 1 / 64, hidden: 16, numClasses: 1000 }));
+    const headOverride = new Map([...head.tensors].filter(([name]) => /^classifier\.[36]\./.test(name)));
+    headOverride.set('classifier.0.weight', {
+      shape: [16, 25088],
+      data: new Float32Array(16 * 25088).fill(1e-3),
+    });
+    headOverride.set('classifier.0.bias', { shape: [16], data: new Float32Array(16) });
+    const model = TfjsVgg.create(tf, features, { headOverride });
+    try {
+      const out = await model.run(randomBatch(2, 32), 2, ['pooled', 'fc7', 'logits']);
+      assert.equal(out.pooled!.length, 2 * 25088);
+      assert.equal(out.fc7!.length, 2 * 16);
+      assert.equal(out.logits!.length, 2 * 1000);
+      assert.equal((await model.run(randomBatch(1, 50), 1, ['pooled'])).pooled!.length, 25088);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('refuses weights with a missing or wrongly shaped tensor, naming it, and leaks nothing', () => {
     const start = tf.memory().numTensors;
     const spec = small('vgg11_bn');

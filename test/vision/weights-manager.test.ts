@@ -37,6 +37,8 @@ interface Served {
   status?: number;
   /** Send the body in small pieces with pauses (for cancel tests). */
   slow?: boolean;
+  /** Send this many body bytes, then nothing more (the connection stays open), for the first request. */
+  stallAfter?: number;
 }
 
 describe('weights manager (loopback HTTP server)', () => {
@@ -77,6 +79,12 @@ describe('weights manager (loopback HTTP server)', () => {
     if (route.cutAfter !== undefined && (route.cuts ?? 1) > 0) {
       route.cuts = (route.cuts ?? 1) - 1;
       res.write(rest.subarray(0, route.cutAfter), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
+    if (route.stallAfter !== undefined) {
+      const stallAfter = route.stallAfter;
+      route.stallAfter = undefined;
+      res.write(rest.subarray(0, stallAfter));
       return;
     }
     if (route.slow) {
@@ -182,6 +190,21 @@ describe('weights manager (loopback HTTP server)', () => {
     });
     assert.equal(requests.length, 3);
     assert.equal(requests[0].headers.range, undefined);
+    assert.match(String(requests[1].headers.range), /^bytes=\d+-$/);
+    assert.equal(sha256(readFileSync(installed.path)), sha256(body));
+  });
+
+  it('drops a stalled connection after the idle timeout and resumes', async () => {
+    const body = smallFile('vgg11_bn', 12);
+    routes.set('/stall', { body, etag: '"st"', stallAfter: 90_000 });
+    const installed = await downloadWeights({
+      url: `${base}/stall`,
+      arch: 'vgg11_bn',
+      dir,
+      idleTimeoutMs: 300,
+      retryDelayMs: 5,
+    });
+    assert.equal(requests.length, 2);
     assert.match(String(requests[1].headers.range), /^bytes=\d+-$/);
     assert.equal(sha256(readFileSync(installed.path)), sha256(body));
   });
