@@ -12,6 +12,8 @@ import { setupMedia, type MediaResolver } from './media.js';
 import { setupProject } from './project-handlers.js';
 import { createRegistry, type Registry } from './registry.js';
 import { setupNoDialogs, setupSystem } from './system-handlers.js';
+import { countModels, setupTrain } from './train-handlers.js';
+import { setupWeights } from './weights-handlers.js';
 
 export interface AppOptions {
   mode: 'electron' | 'web';
@@ -32,10 +34,12 @@ export interface App {
 export function createApp(options: AppOptions): App {
   const ctx = new AppContext(options);
   const registry = createRegistry();
-  setupProject(registry, ctx);
+  setupProject(registry, ctx, countModels);
   setupImages(registry, ctx);
   setupClasses(registry, ctx);
   setupImport(registry, ctx);
+  setupWeights(registry, ctx);
+  setupTrain(registry, ctx);
   setupSystem(registry, ctx);
   if (options.extraSetup) options.extraSetup(registry, ctx);
   else setupNoDialogs(registry);

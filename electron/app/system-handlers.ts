@@ -37,6 +37,23 @@ export interface SystemSetupOptions {
   compute?: () => Promise<SystemInfo['compute']>;
 }
 
+/**
+ * What computes: the inference engine (ONNX Runtime or TF.js, and why) and the TF.js backend the head trainer
+ * gets. Runs `sorta doctor`'s checks once, on first use (loading TF.js takes a second or two).
+ */
+export async function describeCompute(): Promise<SystemInfo['compute']> {
+  const { runDoctor } = await import('../system/doctor.js');
+  const report = await runDoctor();
+  const engine = report.engine.engine;
+  const trainer = report.tfjs.backend;
+  return {
+    backend: `${engine ?? 'no inference engine'}; training on ${trainer ?? 'no TF.js backend'}`,
+    // The trainer's backend decides whether fine-tuning uses the GPU; the engine's reasons say the rest.
+    gpu: report.tfjs.gpu,
+    detail: report.engine.reasons.join('; '),
+  };
+}
+
 export function setupSystem(registry: Registry, ctx: AppContext, options: SystemSetupOptions = {}): void {
   const version = packageVersion();
   let compute: Promise<SystemInfo['compute']> | null = null;
@@ -46,9 +63,11 @@ export function setupSystem(registry: Registry, ctx: AppContext, options: System
     mode: ctx.mode,
     platform: process.platform,
     home: homedir(),
-    compute: await (compute ??= (
-      options.compute ?? (async () => ({ backend: null, gpu: false, detail: null }))
-    )()),
+    compute: await (compute ??= (options.compute ?? describeCompute)().catch((error: unknown) => ({
+      backend: null,
+      gpu: false,
+      detail: String(error),
+    }))),
   }));
 
   registry.handle('jobs.running', async () => ctx.jobs.list());

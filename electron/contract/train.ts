@@ -35,7 +35,11 @@ export interface TrainResult {
 }
 
 export const trainMethods = {
-  /** The defaults the "Fine-tune" button uses (the advanced panel starts from them). */
+  /**
+   * The defaults the "Fine-tune" button uses for the project's current labels and installed weights (the
+   * advanced panel starts from them): epochs is the automatic choice for this many images (early stopping may end
+   * sooner).
+   */
   'train.defaults': method<TrainParams>()(noInput),
   /**
    * Fine-tunes the head on the project's labelled images. Events: `train.phase`, `train.epoch`, `job.*`
