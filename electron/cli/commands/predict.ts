@@ -4,7 +4,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { describeFsError, SortaError } from '../../shared/errors.js';
 import { IMAGE_EXTENSIONS } from '../../shared/image-decode.js';
 import { ARCH_NAMES, DEFAULT_INPUT_SIZE, isArchName, MIN_INPUT_SIZE } from '../../vision/arch.js';
-import { OrtVggEngine } from '../../vision/ort-engine.js';
+import { createInferenceEngine } from '../../vision/engine.js';
 import { DEFAULT_BATCH_SIZE, row, runPipeline } from '../../vision/pipeline.js';
 import { readSafetensorsHeader } from '../../vision/safetensors.js';
 import { loadVggWeights, validateVggHeader } from '../../vision/weights.js';
@@ -65,8 +65,13 @@ export function registerPredict(program: Command): void {
         );
 
       const files = await listImages(dir);
-      const weights = await loadVggWeights(opts.weights, opts.arch);
-      const engine = await OrtVggEngine.create(weights, { inputSize: opts.inputSize, outputs: ['logits'] });
+      // ONNX Runtime unless the engine choice (SORTA_ENGINE, a TF.js GPU) says otherwise; see vision/engine.ts.
+      const engine = await createInferenceEngine(await loadVggWeights(opts.weights, opts.arch), {
+        inputSize: opts.inputSize,
+        outputs: ['logits'],
+        releaseSource: true,
+      });
+      out.log(`predict: ${files.length} images, ${opts.arch} at ${opts.inputSize} px on ${engine.engine}`);
       const predictions: (Prediction & { index: number })[] = [];
       const started = Date.now();
       let result;
