@@ -65,6 +65,15 @@ export class Trainer {
     if (failed) throw failed.reason;
   }
 
+  /** Asks the core again for the defaults that fit the current labels and weights. */
+  async resetDefaults(): Promise<void> {
+    try {
+      this.params = await this.api.invoke('train.defaults', {});
+    } catch (error) {
+      this.notifier.error('Could not load the defaults', error);
+    }
+  }
+
   async loadModels(): Promise<void> {
     this.models = await this.api.invoke('models.list', {});
     if (!this.selected && this.models[0]) await this.select(this.models[0].id);
