@@ -91,7 +91,7 @@ async function cellName(index: number): Promise<string> {
 const NOT_WIRED =
   'train.start / classify.run / sort.run are not registered by electron/app yet (answer unsupported)';
 const pendingSteps = new Set([
-  // 'fine-tune with a small generated VGG',
+  'fine-tune with a small generated VGG',
   'classify a directory',
   'sort with move',
   'undo puts every file back with the same bytes',
