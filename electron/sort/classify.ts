@@ -26,6 +26,7 @@ import { row, runPipeline } from '../vision/pipeline.js';
 import { OnnxClassifierEngine, PROBS_OUTPUT } from './classifier-engine.js';
 import { realPathOfMaybeMissing } from './paths.js';
 import { kindOf } from './fs-ops.js';
+import { currentOwner } from './owner.js';
 
 export const DEFAULT_TOP_K = 5;
 
@@ -127,7 +128,7 @@ export async function classifyFolder(
     state: 'running',
     modelId: model.id,
     sourceDir,
-    params: { topK: k, files: files.length },
+    params: { topK: k, files: files.length, owner: currentOwner() },
   });
   const engine = await OnnxClassifierEngine.create(model.onnx, model.inputSize);
   const predictions: (ClassifiedFile | undefined)[] = new Array(files.length);

@@ -80,7 +80,14 @@ export function runFileOp(ctx: OpContext, op: FileOp): OpResult {
   if (op.op === 'remove') {
     markFileOpStarted(ctx.project, op.id, { ...facts, temp: null });
     stepBoundary();
-    removeFile(op.source);
+    try {
+      removeFile(op.source);
+    } catch (error) {
+      return finishOp(ctx, op, {
+        state: 'failed',
+        error: `${op.source}: cannot remove it (${fsReason(error)})`,
+      });
+    }
     fsyncDir(dirname(op.source));
     return finishOp(ctx, op, { state: 'done', error: null });
   }

@@ -7,10 +7,12 @@
  * - Then the job is finished: a sort runs its remaining planned operations (the plan was checked and journaled as a
  *   whole before the first file was touched), an undo runs its remaining ones.
  * - A job interrupted while classifying (no file touched yet) is marked failed.
+ * A job whose process is still alive on this machine (another window, another command) is left alone.
  */
 import { fileOps, getJob, setJobState, unfinishedJobs, type JobKind } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
 import { settleStartedOp } from './file-op.js';
+import { ownedByAnotherLiveProcess } from './owner.js';
 import { runPlannedOps } from './sort.js';
 import { continueUndo } from './undo.js';
 
@@ -28,6 +30,7 @@ export interface RecoveredJob {
 export async function recoverInterruptedJobs(project: Project): Promise<RecoveredJob[]> {
   const recovered: RecoveredJob[] = [];
   for (const job of unfinishedJobs(project, ['classify', 'sort', 'undo'])) {
+    if (ownedByAnotherLiveProcess(job.params)) continue; // still running elsewhere, not interrupted
     const ops = fileOps(project, job.id);
     if (ops.length === 0) {
       setJobState(project, job.id, 'failed', 'interrupted before any file was touched');

@@ -19,6 +19,7 @@ import {
 import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
 import { runFileOp, type OpContext, type OpResult } from './file-op.js';
+import { currentOwner } from './owner.js';
 import { checkSortTarget } from './paths.js';
 import { planSort, type SortMode, type SortPlan } from './plan.js';
 
@@ -106,7 +107,7 @@ export async function sortClassified(
       sourceDir: target.sourceDir,
       outDir: target.outDir,
       parentJobId: classifyJobId,
-      params: { threshold: options.threshold, mode: options.mode },
+      params: { threshold: options.threshold, mode: options.mode, owner: currentOwner() },
     });
     insertFileOps(
       project,

@@ -25,6 +25,7 @@ import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
 import { finishOp, type OpResult } from './file-op.js';
 import { hashIfFile, kindOf, removeEmptyDir } from './fs-ops.js';
+import { currentOwner } from './owner.js';
 import { runPlannedOps, type SortProgress } from './sort.js';
 
 export interface UndoOutcome {
@@ -83,6 +84,7 @@ export async function undoSort(project: Project, options: UndoOptions = {}): Pro
       parentJobId: job.id,
       sourceDir: job.outDir,
       outDir: job.sourceDir,
+      params: { owner: currentOwner() },
     });
     insertFileOps(project, id, undoOps);
     return id;

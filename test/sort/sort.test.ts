@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -7,7 +8,8 @@ import { setFsTestHooks } from '../../electron/sort/fs-ops.js';
 import { manifestCsv, manifestRows } from '../../electron/sort/manifest.js';
 import { sortClassified as sortJob } from '../../electron/sort/sort.js';
 import { undoSort } from '../../electron/sort/undo.js';
-import { fileOps, getJob } from '../../electron/store/jobs-repo.js';
+import { createJob, fileOps, getJob, insertFileOps } from '../../electron/store/jobs-repo.js';
+import { recoverInterruptedJobs } from '../../electron/sort/recover.js';
 import type { Project } from '../../electron/store/project.js';
 import {
   inode,
@@ -361,6 +363,37 @@ describe('sorting files safely', () => {
       assert.equal(existsSync(shmOut), false);
     } finally {
       removeDir(shmOut);
+    }
+  });
+
+  it('recovery leaves a job alone while its process is alive, and finishes it once that process is gone', async () => {
+    setUp();
+    writeFiles(src, { 'a.jpg': 'a' });
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const jobId = createJob(project, {
+        kind: 'sort',
+        state: 'running',
+        sourceDir: src,
+        outDir: out,
+        params: { owner: { pid: sleeper.pid, host: hostname() } },
+      });
+      insertFileOps(project, jobId, [
+        { seq: 1, op: 'copy', source: join(src, 'a.jpg'), dest: join(out, 'cat', 'a.jpg') },
+      ]);
+      assert.deepEqual(await recoverInterruptedJobs(project), []);
+      assert.equal(existsSync(join(out, 'cat', 'a.jpg')), false);
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+      const recovered = await recoverInterruptedJobs(project);
+      assert.deepEqual(
+        recovered.map((r) => [r.jobId, r.action]),
+        [[jobId, 'finished']],
+      );
+      assert.equal(readFileSync(join(out, 'cat', 'a.jpg'), 'utf8'), 'a');
+      assert.equal(getJob(project, jobId)?.state, 'done');
+    } finally {
+      sleeper.kill('SIGKILL');
     }
   });
 
