@@ -11,6 +11,7 @@ import { setupImport } from './import-handlers.js';
 import { setupMedia, type MediaResolver } from './media.js';
 import { setupProject } from './project-handlers.js';
 import { createRegistry, type Registry } from './registry.js';
+import { setupSort } from './sort-handlers.js';
 import { setupNoDialogs, setupSystem } from './system-handlers.js';
 import { countModels, setupTrain } from './train-handlers.js';
 import { setupWeights } from './weights-handlers.js';
@@ -40,6 +41,7 @@ export function createApp(options: AppOptions): App {
   setupImport(registry, ctx);
   setupWeights(registry, ctx);
   setupTrain(registry, ctx);
+  setupSort(registry, ctx);
   setupSystem(registry, ctx);
   if (options.extraSetup) options.extraSetup(registry, ctx);
   else setupNoDialogs(registry);

@@ -7,7 +7,10 @@ import {
   type ImageFilter as StoreFilter,
   type ImageItem as StoreItem,
 } from '../store/images-query.js';
+import { exportFormatFor, exportImageFolder, exportLabels } from '../store/exports.js';
 import { clearLabels, labelHistory, redoLabels, setLabels, undoLabels } from '../store/labels.js';
+import { findImage } from '../store/ui-queries.js';
+import { SortaError } from '../shared/errors.js';
 import type { AppContext } from './context.js';
 import type { Registry } from './registry.js';
 
@@ -65,6 +68,39 @@ export function setupImages(registry: Registry, ctx: AppContext): void {
       for (const item of page) ids.push(item.id);
       if (page.length < PAGE) return ids;
     }
+  });
+  registry.handle('images.get', async ({ id }) => {
+    const image = findImage(ctx.project(), id);
+    if (!image) throw new SortaError('not-found', `There is no image with id ${id} in the open project.`);
+    return {
+      ...toImageItem({
+        ...image,
+        rootId: null,
+        label: image.label && { ...image.label, modelId: null },
+        prediction: image.prediction && { ...image.prediction, modelId: null },
+      }),
+      size: image.size,
+      mtimeMs: image.mtimeMs,
+      hash: image.hash,
+      addedAt: image.addedAt,
+      rootPath: image.rootPath,
+    };
+  });
+  registry.handle('labels.export', async ({ path, format }) => {
+    const project = ctx.project();
+    if (format === 'folder') {
+      const result = await ctx.jobs.run('export', `Copying labelled images to ${path}`, undefined, (job) =>
+        exportImageFolder(project, path, {
+          signal: job.signal,
+          onProgress: (p) => job.progress({ done: p.copied, total: p.total, unit: 'files' }),
+        }),
+      );
+      return { path, count: result.copied };
+    }
+    if (exportFormatFor(path) !== format)
+      throw new SortaError('invalid-input', `${path} does not end in .${format}; name the file *.${format}.`);
+    const result = await exportLabels(project, path);
+    return { path: result.file, count: result.labels };
   });
   registry.handle('labels.set', async ({ imageIds, classId }) => {
     const project = ctx.project();
