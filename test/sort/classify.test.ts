@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { classifyFolder, reviewOrder } from '../../electron/sort/classify.js';
 import { importFolder } from '../../electron/store/import.js';
-import { getJob, jobPredictions, listJobs } from '../../electron/store/jobs-repo.js';
+import {
+  createJob,
+  getJob,
+  insertFileOps,
+  jobPredictions,
+  listJobs,
+} from '../../electron/store/jobs-repo.js';
 import { openProject } from '../../electron/store/project.js';
 import { buildModelOnnx } from '../../electron/train/export.js';
 import { trainProject } from '../../electron/train/train-project.js';
@@ -218,6 +224,26 @@ describe('classify a folder and sort it', () => {
     assert.equal(undone.restored, 12);
     assert.deepEqual(undone.errors, []);
     assert.deepEqual(snapshot(inbox), before);
+    assert.deepEqual(snapshot(out), new Map());
+  });
+
+  it('every command first recovers what a killed process left: sorta undo finishes the sort, then undoes it', async () => {
+    const out = join(work, 'interrupted');
+    const first = [...snapshot(inbox).keys()].find((f) => f.endsWith('.png'))!;
+    const project = openProject(projectPath);
+    let jobId: number;
+    try {
+      jobId = createJob(project, { kind: 'sort', state: 'running', sourceDir: inbox, outDir: out });
+      insertFileOps(project, jobId, [
+        { seq: 1, op: 'copy', source: join(inbox, first), dest: join(out, 'bag', 'x.png') },
+      ]);
+    } finally {
+      project.close();
+    }
+    const undo = await runSorta(['undo', '--project', projectPath, '--job', String(jobId), '--json']);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.match(undo.stderr, new RegExp(`recovered: job ${jobId} \\(sort\\) was interrupted; finished it`));
+    assert.equal(JSON.parse(undo.stdout).restored, 1);
     assert.deepEqual(snapshot(out), new Map());
   });
 
