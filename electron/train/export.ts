@@ -45,7 +45,8 @@ export async function buildModelOnnx(
   const weightsPath = options.weightsPath ?? String(model.params.weightsPath ?? '');
   let weights: LoadedWeights;
   try {
-    weights = await loadVggWeights(weightsPath, model.arch);
+    const hidden = typeof model.params.hidden === 'number' ? model.params.hidden : undefined;
+    weights = await loadVggWeights(weightsPath, model.arch, { hidden });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SortaError(

@@ -62,7 +62,9 @@ export async function runTrainingJob(job: TrainJob, hooks: JobHooks = {}): Promi
   checkJob(job);
 
   emit({ type: 'phase', phase: 'weights', done: 0, total: 1 });
-  let weights: LoadedWeights | undefined = await loadVggWeights(job.weightsPath, job.arch);
+  let weights: LoadedWeights | undefined = await loadVggWeights(job.weightsPath, job.arch, {
+    hidden: job.hidden,
+  });
   const headMode = resolveHeadMode(job.headMode, weights, job.weightsPath);
   const { spec, checksum } = weights;
   emit({ type: 'phase', phase: 'weights', done: 1, total: 1 });

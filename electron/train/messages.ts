@@ -25,6 +25,8 @@ export interface TrainJob {
   /** 'auto' (default): `last` when the weights hold the ImageNet classifier, else `full`. */
   headMode?: HeadMode | 'auto';
   inputSize: number;
+  /** Width of classifier.0/.3 for weights without a classifier (default 4096, VGG's); ignored otherwise. */
+  hidden?: number;
   /** Class names in output order. */
   classes: string[];
   images: TrainJobImage[];

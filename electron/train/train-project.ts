@@ -19,6 +19,8 @@ export interface TrainProjectOptions {
   arch?: ArchName;
   headMode?: HeadMode | 'auto';
   inputSize?: number;
+  /** Width of classifier.0/.3 for weights without a classifier (default 4096). */
+  hidden?: number;
   epochs?: number;
   valSplit?: number;
   seed?: number;
@@ -57,6 +59,7 @@ export async function trainProject(
     arch: options.arch ?? DEFAULT_ARCH,
     headMode: options.headMode ?? 'auto',
     inputSize: options.inputSize ?? DEFAULT_INPUT_SIZE,
+    hidden: options.hidden,
     classes: set.classes,
     images: set.images,
     valSplit: options.valSplit,
