@@ -2,7 +2,7 @@
  * Builds the handlers both shells serve: one AppContext and every domain's setupX(). The Electron core process
  * adds the real dialogs in main; web mode registers setupNoDialogs.
  */
-import type { Handlers, SortaEvent } from '../contract/index.js';
+import type { Handlers, MethodName, SortaEvent } from '../contract/index.js';
 import { closeSharedImagePool } from '../store/image-pool.js';
 import { setupClasses } from './class-handlers.js';
 import { AppContext } from './context.js';
@@ -27,6 +27,8 @@ export interface AppOptions {
 export interface App {
   ctx: AppContext;
   handlers: Handlers;
+  /** Methods some domain registered (the rest answer `unsupported`); tests check it is all of them. */
+  registered: MethodName[];
   resolveMedia: MediaResolver;
   /** Cancels jobs, closes the project and stops worker pools. */
   shutdown(): Promise<void>;
@@ -49,6 +51,7 @@ export function createApp(options: AppOptions): App {
   return {
     ctx,
     handlers: registry.handlers(),
+    registered: registry.registered(),
     resolveMedia,
     async shutdown() {
       ctx.jobs.cancelAll();

@@ -221,6 +221,10 @@ describe('the web server', () => {
     }
   });
 
+  it('has a handler for every method (none falls back to "not available")', () => {
+    assert.deepEqual(h.app.registered, methodNames);
+  });
+
   it('answers the Electron-only methods with unsupported', async () => {
     const electronOnly = methodNames.filter((name) => contract[name].electronOnly);
     assert.deepEqual(electronOnly.sort(), [
