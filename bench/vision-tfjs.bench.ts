@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -135,7 +135,8 @@ function parent(): void {
         (r.pipelineSecondsPerImage === null
           ? ''
           : `; decode+preprocess+forward ${rate(r.pipelineSecondsPerImage)}`) +
-        `; ${r.images} images, batch ${r.batch}; weights generated + uploaded in ${r.loadSeconds.toFixed(1)} s`,
+        `; ${r.images} images, batch ${r.batch}; weights generated + uploaded in ${r.loadSeconds.toFixed(1)} s` +
+        `; load average ${loadavg()[0].toFixed(1)} (other processes share these cores)`,
     );
   }
 }
