@@ -9,6 +9,7 @@ import type { SortaClient } from './api';
 import { pagesFor } from './virtual';
 
 export const PAGE_SIZE = 200;
+const FETCH_EVERY_MS = 60;
 
 export class Gallery {
   filter = $state<ImageFilter>({});
@@ -23,21 +24,31 @@ export class Gallery {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #pending = new Set<number>();
   #generation = 0;
+  #wanted: [number, number] = [0, 0];
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly api: SortaClient,
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** The image at grid index `index`, or undefined while its page loads (the page is requested). */
+  /** The image at grid index `index`, or undefined while its page is not loaded (see `want`). */
   at(index: number): ImageItem | undefined {
-    const page = Math.floor(index / PAGE_SIZE);
-    const items = this.#pages.get(page);
-    if (!items) {
-      void this.#load(page);
-      return undefined;
-    }
-    return items[index - page * PAGE_SIZE];
+    return this.#pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+  }
+
+  /**
+   * The grid says which items are in view. Pages are fetched at most every FETCH_EVERY_MS for the latest range,
+   * so a fast fling through 100,000 images fetches a few pages, not every page it passes.
+   */
+  want(start: number, end: number): void {
+    this.#wanted = [start, end];
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      const [from, to] = this.#wanted;
+      for (const page of pagesFor(from, to, PAGE_SIZE)) void this.#load(page);
+    }, FETCH_EVERY_MS);
   }
 
   /** Loads every page covering [start, end) and returns those images (shift-click ranges). */
@@ -69,7 +80,9 @@ export class Gallery {
     this.#generation++;
     this.#pages.clear();
     this.#pending.clear();
-    await this.#load(0);
+    // Page 0 for the total, and the pages in view now (the grid does not ask again when its rows stay the same).
+    const pages = [0, ...pagesFor(this.#wanted[0], this.#wanted[1], PAGE_SIZE).filter((page) => page > 0)];
+    await Promise.all(pages.map((page) => this.#load(page)));
     this.loaded = true;
   }
 
