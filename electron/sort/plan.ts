@@ -4,6 +4,7 @@
  * taken (on disk, or earlier in the same plan) gets ` (1)`, ` (2)`… before its extension; a destination that already
  * holds identical content counts as sorted and is left alone.
  */
+import { statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { FileOpKind } from '../store/jobs-repo.js';
 import { hashFile, kindOf } from './fs-ops.js';
@@ -61,12 +62,25 @@ export function withSuffix(name: string, n: number): string {
   return `${stem} (${n})${ext && ext !== name ? ext : ''}`;
 }
 
+/** -1 when unreadable (a file gone since classifying is planned anyway; running it reports why it failed). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
 export function planSort(candidates: readonly SortCandidate[], options: PlanOptions): SortPlan {
   const hashes = new Map<string, string>();
   const shaOf = (path: string): string => {
     let sha = hashes.get(path);
     if (sha === undefined) {
-      sha = hashFile(path).sha256;
+      try {
+        sha = hashFile(path).sha256;
+      } catch {
+        sha = `unreadable:${path}`; // equal to nothing else
+      }
       hashes.set(path, sha);
     }
     return sha;
@@ -104,7 +118,8 @@ export function planSort(candidates: readonly SortCandidate[], options: PlanOpti
       }
       const kind = kindOf(dest);
       if (kind === 'missing') break;
-      if (kind === 'file' && hashFile(dest).sha256 === shaOf(source)) {
+      // Different sizes cannot be identical: hash only when they match.
+      if (kind === 'file' && sizeOf(dest) === sizeOf(source) && hashFile(dest).sha256 === shaOf(source)) {
         state = 'skipped_identical';
         break;
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setFsTestHooks } from '../../electron/sort/fs-ops.js';
@@ -130,7 +130,6 @@ describe('sorting files safely', () => {
     const before = snapshot(src);
     await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'copy' });
     writeFileSync(join(out, 'cat', 'one.jpg'), 'edited by the user'); // a changed copy is kept
-    const { rmSync } = await import('node:fs');
     rmSync(join(src, 'sub', 'deeper', 'three.JPG')); // its copy is now the only one
     const undo = await undoSort(project, { jobId: job });
     assert.equal(undo.restored, 3);
@@ -156,7 +155,6 @@ describe('sorting files safely', () => {
       'done',
       'still undoable once the conflict is resolved',
     );
-    const { rmSync } = await import('node:fs');
     rmSync(join(src, 'one.jpg'));
     const again = await undoSort(project);
     assert.equal(again.restored, 1);
@@ -232,6 +230,19 @@ describe('sorting files safely', () => {
     assert.equal(undo.restored, 5);
     assert.equal(snapshot(src).size, 7);
     assert.deepEqual([...snapshot(out).keys()].sort(), ['cat/y (1).jpg', 'cat/y.jpg', 'cat/z.jpg']);
+  });
+
+  it('a file gone since it was classified is reported and the others are sorted', async () => {
+    setUp();
+    const job = fourFiles();
+    rmSync(join(src, 'one.jpg'));
+    const result = await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'move' });
+    assert.deepEqual(result.sorted, { cat: 1, dog: 1, _unsure: 1 });
+    assert.deepEqual(
+      result.failures.map((f) => f.file),
+      ['one.jpg'],
+    );
+    assert.match(result.failures[0].error, /one\.jpg: no such file/);
   });
 
   it('a dry run creates nothing, not even the output folder', async () => {
