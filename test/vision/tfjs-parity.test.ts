@@ -4,6 +4,7 @@
  * on the process's TF.js backend, the batching pipeline — the path `sorta predict` takes with SORTA_ENGINE=tfjs.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +93,29 @@ describe('PyTorch parity (TF.js engine)', () => {
       });
     }
   }
+
+  it('on the plain cpu backend too (a child process with SORTA_BACKEND=cpu), for the BN model at 160 px', () => {
+    const model = expected.models.find((m) => m.arch.endsWith('_bn'))!;
+    const cases = expected.cases.filter((c) => c.model === model.name && c.inputSize === 160).slice(0, 3);
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../helpers/tfjs-logits-child.ts', import.meta.url)),
+        join(FIXTURES, model.weights),
+        model.arch,
+        '160',
+        ...cases.map((c) => join(FIXTURES, c.image)),
+      ],
+      { env: { ...process.env, SORTA_BACKEND: 'cpu' }, encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const result = JSON.parse(child.stdout) as { backend: string; logits: number[][] };
+    assert.equal(result.backend, 'cpu');
+    cases.forEach((c, i) => {
+      const diff = maxAbsDiff(result.logits[i], c.logits);
+      assert.ok(diff <= 1e-3, `${c.image}: max |Δlogit| ${diff}`);
+    });
+  });
 });
