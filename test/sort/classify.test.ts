@@ -28,6 +28,9 @@ import { removeDir, snapshot, tempDir } from './helpers.js';
 
 const CLASSES = ['trouser', 'bag', 'sneaker'];
 const INPUT_SIZE = 64;
+/** New images per class in the folder to classify. */
+const FRESH = 10;
+const IMAGES = FRESH * CLASSES.length;
 
 interface ClassifyDoc {
   job: number;
@@ -63,7 +66,7 @@ describe('classify a folder and sort it', () => {
     }
     // The folder to classify: new images of the same classes, nested, some with upper-case extensions.
     const fresh = join(work, 'fresh');
-    await writeFashionFolders(fresh, CLASSES, 4, { skip: 30 });
+    await writeFashionFolders(fresh, CLASSES, FRESH, { skip: 30 });
     inbox = join(work, 'inbox');
     mkdirSync(join(inbox, 'deeper', 'still'), { recursive: true });
     let n = 0;
@@ -80,13 +83,13 @@ describe('classify a folder and sort it', () => {
   });
   after(() => removeDir(work));
 
-  it('predicts every image with the real fine-tuned network, in eval mode, and stores the job', async () => {
+  it('predicts every image with the real fine-tuned network, in eval mode, and stores the job', async (t) => {
     const project = openProject(projectPath);
     try {
       const progress: number[] = [];
       const result = await classifyFolder(project, inbox, { onProgress: (p) => progress.push(p.done) });
       assert.equal(result.modelId, modelId, 'the newest model by default');
-      assert.equal(result.predictions.length, 12);
+      assert.equal(result.predictions.length, IMAGES);
       assert.ok(
         result.predictions.some((p) => p.file.endsWith('.PNG')),
         'extensions in any case',
@@ -97,7 +100,7 @@ describe('classify a folder and sort it', () => {
         ['damaged.jpg'],
       );
       assert.match(result.errors[0].error, /damaged\.jpg/);
-      assert.equal(progress.at(-1), 13);
+      assert.equal(progress.at(-1), IMAGES + 1);
 
       // The same numbers as the exported graph run directly on ONNX Runtime.
       const built = await buildModelOnnx(project, modelId);
@@ -117,10 +120,15 @@ describe('classify a folder and sort it', () => {
           assert.ok(Math.abs(value - row[built.classes.indexOf(name)]) < 1e-6);
       });
       const correct = result.predictions.filter((p) => p.file.includes(p.label)).length;
-      assert.ok(correct >= 8, `the fine-tuned model gets most new images right (${correct}/12)`);
+      // Far above chance (a third): the predictions carry what the fine-tune learnt.
+      t.diagnostic(`${correct} of ${IMAGES} new images classified correctly`);
+      assert.ok(
+        correct >= IMAGES / 2,
+        `the fine-tuned model gets most new images right (${correct}/${IMAGES})`,
+      );
 
       const stored = jobPredictions(project, result.jobId);
-      assert.equal(stored.length, 13);
+      assert.equal(stored.length, IMAGES + 1);
       assert.equal(stored.find((s) => s.path === 'damaged.jpg')?.label, null);
       assert.equal(getJob(project, result.jobId)?.modelId, modelId);
       assert.equal(getJob(project, result.jobId)?.state, 'done');
@@ -133,9 +141,9 @@ describe('classify a folder and sort it', () => {
     const project = openProject(projectPath);
     try {
       const result = await classifyFolder(project, inbox, { review: true });
-      assert.equal(result.reviewed, 12);
+      assert.equal(result.reviewed, IMAGES);
       const items = queryImages(project, { pathContains: '/inbox/', limit: 100 });
-      assert.equal(items.filter((i) => i.prediction).length, 12);
+      assert.equal(items.filter((i) => i.prediction).length, IMAGES);
       assert.ok(items.every((i) => i.label === null));
       const order = reviewOrder(result.predictions).map((p) => p.confidence);
       assert.deepEqual(
@@ -198,7 +206,7 @@ describe('classify a folder and sort it', () => {
     assert.equal(run.code, 0, run.stderr);
     const doc = JSON.parse(run.stdout) as ClassifyDoc;
     assert.deepEqual(Object.keys(doc), ['job', 'predictions', 'sorted', 'errors']);
-    assert.equal(doc.predictions.length, 12);
+    assert.equal(doc.predictions.length, IMAGES);
     assert.deepEqual(Object.keys(doc.predictions[0]), ['file', 'label', 'confidence', 'probs']);
     assert.deepEqual(
       doc.errors.map((e) => e.file),
@@ -221,7 +229,7 @@ describe('classify a folder and sort it', () => {
     const undo = await runSorta(['undo', '--project', projectPath, '--json']);
     assert.equal(undo.code, 0, undo.stderr);
     const undone = JSON.parse(undo.stdout) as { restored: number; errors: unknown[] };
-    assert.equal(undone.restored, 12);
+    assert.equal(undone.restored, IMAGES);
     assert.deepEqual(undone.errors, []);
     assert.deepEqual(snapshot(inbox), before);
     assert.deepEqual(snapshot(out), new Map());
