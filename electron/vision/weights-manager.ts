@@ -5,7 +5,7 @@
  * rename, so a good installed file is never replaced by a bad or half-written one. Each installed file has a small
  * `<file>.meta.json` beside it saying where it came from, what it holds and its checksum.
  */
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { weightsDir } from '../shared/app-paths.js';
 import { describeFsError, SortaError } from '../shared/errors.js';
@@ -129,39 +129,44 @@ export async function downloadWeights(options: DownloadWeightsOptions = {}): Pro
   }
 
   const partPath = `${target}${PART_SUFFIX}`;
-  const result = await downloadResumable({
-    url,
-    partPath,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    retries: options.retries,
-    retryDelayMs: options.retryDelayMs,
-    idleTimeoutMs: options.idleTimeoutMs,
-  });
-  let verified;
+  const unlock = await lockDownload(partPath, url);
   try {
-    verified = await verifyWeightsFile(partPath, {
-      arch,
-      sha256: options.sha256,
-      size: options.size ?? result.total ?? undefined,
+    const result = await downloadResumable({
+      url,
+      partPath,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      retries: options.retries,
+      retryDelayMs: options.retryDelayMs,
+      idleTimeoutMs: options.idleTimeoutMs,
     });
-  } catch (error) {
-    // A complete transfer that fails verification is useless to resume: drop it. The installed file is untouched.
-    await rm(partPath, { force: true });
-    await rm(`${partPath}.json`, { force: true });
-    const reason = error instanceof Error ? error.message.replace(partPath, 'the file') : String(error);
-    throw new SortaError('invalid-weights', `download from ${url} refused: ${reason}`, { cause: error });
+    let verified;
+    try {
+      verified = await verifyWeightsFile(partPath, {
+        arch,
+        sha256: options.sha256,
+        size: options.size ?? result.total ?? undefined,
+      });
+    } catch (error) {
+      // A complete transfer that fails verification is useless to resume: drop it. The installed file is untouched.
+      await rm(partPath, { force: true });
+      await rm(`${partPath}.json`, { force: true });
+      const reason = error instanceof Error ? error.message.replace(partPath, 'the file') : String(error);
+      throw new SortaError('invalid-weights', `download from ${url} refused: ${reason}`, { cause: error });
+    }
+    await rename(partPath, target);
+    return writeMeta(dir, {
+      name,
+      path: target,
+      arch,
+      ...verified,
+      source: url,
+      kind: 'download',
+      installedAt: new Date().toISOString(),
+    });
+  } finally {
+    await unlock();
   }
-  await rename(partPath, target);
-  return writeMeta(dir, {
-    name,
-    path: target,
-    arch,
-    ...verified,
-    source: url,
-    kind: 'download',
-    installedAt: new Date().toISOString(),
-  });
 }
 
 /** Verifies a local weights file and installs it: a copy in the weights folder, or a reference to it. */
@@ -263,6 +268,53 @@ export function nameFromUrl(url: string): string {
   const base =
     /^(model|pytorch_model)\.safetensors$/.test(last) && resolveAt > 0 ? segments[resolveAt - 1] : last;
   return base.replace(/\.safetensors$/i, '').replace(/[^\w.-]+/g, '_') || 'weights';
+}
+
+const lockedInThisProcess = new Set<string>();
+
+/**
+ * One download per part file: within this process (a second click) and across processes (the app and the CLI), via
+ * `<part>.lock` holding the owner's pid. A lock whose process is gone is taken over.
+ */
+async function lockDownload(partPath: string, url: string): Promise<() => Promise<void>> {
+  const lockPath = `${partPath}.lock`;
+  const busy = (who: string) =>
+    new SortaError('conflict', `${url} is already being downloaded into ${partPath} (${who})`);
+  if (lockedInThisProcess.has(partPath)) throw busy('by this process');
+  lockedInThisProcess.add(partPath);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+        const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+        if (owner > 0 && owner !== process.pid && processAlive(owner)) throw busy(`by process ${owner}`);
+        await rm(lockPath, { force: true }); // stale: its process is gone
+      }
+    }
+  } catch (error) {
+    lockedInThisProcess.delete(partPath);
+    if (error instanceof SortaError) throw error;
+    throw new SortaError('io', `cannot lock ${lockPath}: ${describeFsError(error)}`, { cause: error });
+  }
+  return async () => {
+    lockedInThisProcess.delete(partPath);
+    await rm(lockPath, { force: true });
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function stripStatus(entry: InstalledWeights & { status: string }): InstalledWeights {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -293,6 +294,34 @@ describe('weights manager (loopback HTTP server)', () => {
     );
     assert.deepEqual(installedFiles(), []);
     assert.ok(existsSync(join(dir, 'slow.safetensors.part')));
+  });
+
+  it('runs one download per file: a second one is refused while the first runs, a stale lock is taken over', async () => {
+    const body = smallFile('vgg11_bn', 13);
+    routes.set('/slow', { body, etag: '"s"', slow: true });
+    const options = { url: `${base}/slow`, arch: 'vgg11_bn' as const, dir, name: 'one' };
+    const first = downloadWeights(options);
+    await assert.rejects(downloadWeights(options), (error: SortaError) => {
+      assert.equal(error.code, 'conflict');
+      assert.match(error.message, /already being downloaded .* \(by this process\)/);
+      return true;
+    });
+    await first;
+    // Another live process holds the lock (our parent stands in for it).
+    const lock = join(dir, 'two.safetensors.part.lock');
+    writeFileSync(lock, String(process.ppid));
+    routes.set('/fast', { body, etag: '"f"' });
+    await assert.rejects(
+      downloadWeights({ url: `${base}/fast`, arch: 'vgg11_bn', dir, name: 'two' }),
+      new RegExp(`by process ${process.ppid}`),
+    );
+    // The lock of a process that has exited is stale.
+    const exited = spawnSync(process.execPath, ['-e', '']);
+    assert.equal(exited.status, 0);
+    writeFileSync(lock, String(exited.pid));
+    const installed = await downloadWeights({ url: `${base}/fast`, arch: 'vgg11_bn', dir, name: 'two' });
+    assert.equal(sha256(readFileSync(installed.path)), sha256(body));
+    assert.ok(!existsSync(lock));
   });
 
   it('imports a local file by copy or by reference after the same verification, refusing bad ones', async () => {
