@@ -4,7 +4,8 @@
  * preprocessing.
  */
 import bmp from 'bmp-js';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 import { SortaError } from './errors.js';
 
@@ -161,11 +162,34 @@ export function describeDecodeError(error: unknown): string {
   if (/pixel limit/i.test(message)) return `image is over the ${MAX_INPUT_PIXELS / 1e6}-megapixel limit`;
   if (/premature end|truncated|unexpected end|not enough data|read error|end of (file|stream)/i.test(message))
     return `truncated or damaged image data (${message.split('\n')[0]})`;
-  return `cannot decode image (${message.split('\n')[0]})`;
+  return `damaged or unsupported image data (${message.split('\n')[0]})`;
+}
+
+/** Files larger than this are refused before reading (Node cannot hold more in one buffer anyway). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * Reads an image file safely: opened non-blocking so a named pipe that replaced the file cannot hang the reader,
+ * refused when it is not a regular file or too large. Returns the bytes with the mtime seen by the same handle.
+ * fs errors (ENOENT, EACCES…) propagate with their code.
+ */
+export async function readImageFile(path: string): Promise<{ buffer: Buffer; mtimeMs: number }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ImageDecodeError('not a regular file');
+    if (stats.size > MAX_FILE_BYTES)
+      throw new ImageDecodeError(
+        `file too large to be a usable image (${(stats.size / 2 ** 30).toFixed(1)} GiB)`,
+      );
+    return { buffer: await handle.readFile(), mtimeMs: Math.trunc(stats.mtimeMs) };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function toBuffer(input: Buffer | string): Promise<Buffer> {
-  return typeof input === 'string' ? readFile(input) : input;
+  return typeof input === 'string' ? (await readImageFile(input)).buffer : input;
 }
 
 /** Printable ASCII, tabs and line breaks only: a text file, not an image. */

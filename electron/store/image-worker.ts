@@ -3,12 +3,18 @@
  * UI) never waits on sharp or on disk reads.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { describeFsError } from '../shared/errors.js';
-import { decodeImage, describeDecodeError, readImageInfo } from '../shared/image-decode.js';
+import {
+  ImageDecodeError,
+  decodeImage,
+  describeDecodeError,
+  readImageFile,
+  readImageInfo,
+} from '../shared/image-decode.js';
 import type { ImageRequest, ImageResult } from './image-messages.js';
 
 // Parallelism comes from the pool's several workers; one libvips thread each avoids oversubscribing the CPU.
@@ -25,16 +31,9 @@ async function probe(path: string): Promise<ImageResult> {
   let buffer: Buffer;
   let mtimeMs: number;
   try {
-    const handle = await open(path, 'r');
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) return { type: 'failed', error: 'not a regular file' };
-      mtimeMs = Math.trunc(stats.mtimeMs);
-      buffer = await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+    ({ buffer, mtimeMs } = await readImageFile(path));
   } catch (error) {
+    if (error instanceof ImageDecodeError) return { type: 'failed', error: error.message };
     return { type: 'failed', error: fsReason(error) };
   }
   const hash = createHash('sha256').update(buffer).digest('hex');

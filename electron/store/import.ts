@@ -160,6 +160,7 @@ export async function importFolder(
   const newIds = new Set<number>(); // new rows that are usable images
   let changed = 0;
   const newlyOk: { id: number; folder: string | null }[] = [];
+  const newContent: number[] = []; // ok images whose content is new to the project: thumbnails (and full decode)
 
   const writeResults = project.db.transaction(
     (batch: { file: ScannedFile; existing?: ExistingRow; result: ProbeResult | { error: string } }[]) => {
@@ -192,6 +193,7 @@ export async function importFolder(
         }
         if (ok) {
           if (!existing || existing.status !== 'ok') newlyOk.push({ id, folder: file.folder });
+          if (!existing || existing.status !== 'ok' || existing.hash !== result.hash) newContent.push(id);
         } else {
           errors.push({ file: file.rel, error: result.error });
         }
@@ -282,7 +284,7 @@ export async function importFolder(
     if (options.thumbnails ?? true) {
       const thumbStart = performance.now();
       const { failures } = await generateThumbnails(project, {
-        imageIds: newlyOk.map((n) => n.id),
+        imageIds: newContent,
         pool,
         signal,
         onProgress: (p) => progress('thumbnails', found, p.processed, p.total, thumbStart),

@@ -191,7 +191,7 @@ export async function writeAwkwardFolder(root: string): Promise<AwkwardFolder> {
   bad['broken/empty.jpg'] = /empty file/;
   const full = await jpeg(320, 240, 21);
   put('broken/truncated.jpg', full.subarray(0, Math.floor(full.length / 2)));
-  bad['broken/truncated.jpg'] = /truncated|premature/i;
+  bad['broken/truncated.jpg'] = /truncated|premature|damaged/i;
   const fullPng = await rawImage(200, 100, 3, 22).png().toBuffer();
   put('broken/truncated.png', fullPng.subarray(0, Math.floor(fullPng.length / 2)));
   bad['broken/truncated.png'] = /truncated|end of stream|damaged/i;

@@ -176,6 +176,16 @@ describe('rescan, vanished files, cancel, options', () => {
       assert.equal(all.find((r) => r.path.endsWith('/0.jpg'))!.status, 'missing');
       const changed = all.find((r) => r.path.endsWith('/1.jpg'))!;
       assert.equal(changed.width, 41);
+      // A known file rewritten with damaged data: found on the rescan (full decode of changed content).
+      const good = await jpeg(200, 150, 7);
+      writeFileSync(join(dir, 'a', '2.jpg'), good.subarray(0, Math.floor(good.length / 2)));
+      const damaged = await importFolder(project, dir);
+      assert.equal(damaged.changed, 1);
+      assert.deepEqual(
+        damaged.errors.map((e) => e.file),
+        ['a/2.jpg'],
+      );
+      assert.equal(rows(project).find((r) => r.path.endsWith('/2.jpg'))!.status, 'error');
       // The missing file comes back: found again, not imported twice.
       writeFileSync(join(dir, 'a', '0.jpg'), await jpeg(40, 30, 1));
       const third = await importFolder(project, dir);
