@@ -21,7 +21,7 @@ import {
   type SortaEvent,
 } from '../contract/index.js';
 import type { ErrorCode } from '../shared/errors.js';
-import { serializeError } from '../shared/errors.js';
+import { serializeError, SortaError } from '../shared/errors.js';
 import { dispatch } from '../app/registry.js';
 import {
   allowedHosts,
@@ -131,6 +131,27 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new SortaError(
+        'io',
+        `Port ${port} on ${host} is in use; choose another with --port (0 picks a free one).`,
+      );
+    case 'EACCES':
+      return new SortaError('io', `Not allowed to listen on ${where}; use a port above 1023 (or --port 0).`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new SortaError(
+        'invalid-input',
+        `Cannot listen on ${where}: ${host} is not an address of this machine.`,
+      );
+    default:
+      return error;
+  }
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
@@ -273,9 +294,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port ?? 0));
+    server.once('error', failed);
     server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
