@@ -66,6 +66,8 @@ export async function undoSort(project: Project, options: UndoOptions = {}): Pro
     );
   if (job.state === 'running' || job.state === 'planned')
     throw new SortaError('conflict', `Job ${job.id} is still running; undo it once it has finished.`);
+  if (childJobs(project, job.id, 'undo').some((undo) => undo.state === 'running'))
+    throw new SortaError('conflict', `Job ${job.id} is being undone by another Sorta process right now.`);
 
   const undoOps: NewFileOp[] = [];
   for (const op of fileOps(project, job.id, ['done'])) {
