@@ -100,18 +100,13 @@ export async function chooseInferenceEngine(
 ): Promise<EngineChoice> {
   const env = options.env ?? process.env;
   const ort = options.ort ?? ortInfo();
-  let provider: OrtExecutionProvider | null = null;
-  let ortError = ort.error;
-  try {
-    provider = ort.available ? defaultExecutionProvider() : null;
-  } catch (error) {
-    ortError = (error as Error).message;
-  }
+  // A wrong SORTA_ORT_EP is a usage error, not a reason to switch engines: it propagates.
+  const provider: OrtExecutionProvider | null = ort.available ? defaultExecutionProvider() : null;
   const facts: EngineFacts = {
     override: env.SORTA_ENGINE ?? null,
     ort: {
-      available: ort.available && provider !== null,
-      error: ortError,
+      available: ort.available,
+      error: ort.error,
       provider,
       gpuProvidersOffered: ort.executionProviders
         .filter((p) => GPU_PROVIDERS.has(p.name) && p.bundled)
