@@ -48,7 +48,7 @@ export function registerClassify(program: Command): void {
       .option('--model <id>', 'model to use (default: the newest)', parseIntOption('--model', 1))
       .option(
         '--threshold <p>',
-        `files whose top probability is below go to _unsure/ (default ${DEFAULT_THRESHOLD})`,
+        'files whose top probability is below go to _unsure/',
         parseFloatOption('--threshold', 0, 1),
         DEFAULT_THRESHOLD,
       )
