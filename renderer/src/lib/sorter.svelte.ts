@@ -115,6 +115,7 @@ export class Sorter {
     this.jobId = newJobId('sort');
     try {
       this.sorted = await this.api.invoke('sort.run', { ...options, jobId: this.jobId });
+      this.plan = null; // it described the files before they were sorted
       const total = Object.values(this.sorted.sorted).reduce((sum, n) => sum + n, 0);
       this.notifier.success(
         `${options.mode === 'move' ? 'Moved' : 'Copied'} ${total} files into ${options.outDir}`,
