@@ -289,11 +289,23 @@ test('Sorta in Chromium: import, label, fine-tune, classify, sort, undo', async 
     assert.equal(count("SELECT COUNT(*) FROM file_ops WHERE state = 'undone'"), 9);
   });
 
+  await step(t, 'close the project, reopen it from the recent list', async () => {
+    await page.click('button:has-text("Close project")');
+    const recent = page.locator('section:has(h2:has-text("Recent projects")) button.open', {
+      hasText: 'e2e',
+    });
+    await recent.waitFor();
+    await screenshot(page, '08-start-recent');
+    await recent.click();
+    await page.locator('[role=grid]').waitFor();
+    await page.locator('.status', { hasText: '30 labelled' }).waitFor();
+  });
+
   await step(t, 'dark theme', async () => {
     await page.click('button[aria-label^="Switch to"]');
     await until('dark theme', async () => (await page.locator('html').getAttribute('data-theme')) !== null);
     await page.click('nav >> text=Label');
-    await screenshot(page, '08-dark');
+    await screenshot(page, '09-dark');
   });
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
