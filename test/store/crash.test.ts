@@ -17,7 +17,7 @@ const WRITER = fileURLToPath(new URL('../helpers/label-writer.mjs', import.meta.
 const BUILT = fileURLToPath(new URL('../../dist/electron/store/labels.js', import.meta.url));
 const LANES = 4;
 const KILLS_PER_LANE = 13; // 52 kills in all
-const IMAGES = 20_000;
+const IMAGES = 50_000; // more than a lane can label even on a fast idle machine
 
 interface Ack {
   first: number;
@@ -38,7 +38,7 @@ function runAndKill(projectPath: string): Promise<{ acks: Ack[]; killedBeforeRea
     const kill = () => child.kill('SIGKILL');
     // Half the kills at a random moment from the start (possibly while the project opens), half while writing.
     const early = Math.random() < 0.5;
-    const timer = early ? setTimeout(kill, Math.random() * 900) : undefined;
+    const timer = early ? setTimeout(kill, Math.random() * 400) : undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk;
       if (!ready && stdout.includes('ready\n')) {
