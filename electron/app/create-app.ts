@@ -54,7 +54,7 @@ export function createApp(options: AppOptions): App {
     registered: registry.registered(),
     resolveMedia,
     async shutdown() {
-      ctx.jobs.cancelAll();
+      await ctx.jobs.cancelAndWait();
       ctx.close();
       await closeSharedImagePool();
     },

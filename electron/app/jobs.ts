@@ -30,6 +30,7 @@ const PROGRESS_INTERVAL_MS = 100;
 
 export class JobRunner {
   private readonly running = new Map<string, Running>();
+  private readonly settling = new Set<Promise<unknown>>();
 
   constructor(private readonly emit: (event: SortaEvent) => void) {}
 
@@ -46,6 +47,18 @@ export class JobRunner {
 
   cancelAll(): void {
     for (const jobId of this.running.keys()) this.cancel(jobId);
+  }
+
+  /** Cancels every job and waits (up to `timeoutMs`) until they have all stopped touching the project. */
+  async cancelAndWait(timeoutMs = 10_000): Promise<void> {
+    this.cancelAll();
+    if (this.settling.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.settling]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   async run<T>(
@@ -91,8 +104,14 @@ export class JobRunner {
         });
       },
     };
+    const working = work(handle);
+    this.settling.add(working);
+    void working.then(
+      () => this.settling.delete(working),
+      () => this.settling.delete(working),
+    );
     try {
-      const result = await work(handle);
+      const result = await working;
       if (controller.signal.aborted) throw controller.signal.reason;
       this.emit({ type: 'job.finished', jobId, kind, state: 'done', error: null });
       return result;

@@ -32,6 +32,8 @@ export function setupProject(
 
   registry.handle('project.current', async () => (ctx.openProject ? info(ctx.openProject) : null));
   registry.handle('project.open', async ({ path, create }) => {
+    // Jobs of the previous project stop before its database closes.
+    if (ctx.openProject) await ctx.jobs.cancelAndWait();
     const project = ctx.open(path, create ?? true);
     rememberProject(ctx.dataDir, project.path);
     const described = info(project);
@@ -39,6 +41,7 @@ export function setupProject(
     return described;
   });
   registry.handle('project.close', async () => {
+    await ctx.jobs.cancelAndWait();
     ctx.close();
     ctx.emit({ type: 'project.changed', project: null });
     return null;

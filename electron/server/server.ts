@@ -159,7 +159,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const token = options.token ?? createToken();
   const staticRoot = new StaticRoot(options.staticDir);
   let allowed = new Set<string>();
-  let hostForUrl = '';
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') return sendError(res, 405, 'usage', 'API calls are POST requests.');
@@ -260,8 +259,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       }
       return sendError(res, 404, 'not-found', 'Not found.');
     }
+    // The Host header was checked above: the policy names the address the page was opened with.
     if (file.contentType.startsWith('text/html'))
-      res.setHeader('Content-Security-Policy', contentSecurityPolicy(hostForUrl));
+      res.setHeader('Content-Security-Policy', contentSecurityPolicy(String(req.headers.host)));
     serveFile(
       req,
       res,
@@ -304,7 +304,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const port = (server.address() as AddressInfo).port;
   allowed = allowedHosts(host, port);
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  hostForUrl = `${urlHost}:${port}`;
+  const hostForUrl = `${urlHost}:${port}`;
 
   const heartbeat = setInterval(() => {
     for (const ws of sockets) ws.ping();

@@ -203,6 +203,30 @@ describe('a project through the web API', () => {
     }
   });
 
+  it('cancels a running import through jobs.cancel', async () => {
+    const big = join(h.dir, 'big');
+    await writeFashionPngs(loadFashionMnist('t10k'), big, {
+      classes: ['coat', 'shirt'],
+      perClass: 60,
+      start: 1000,
+      folders: true,
+    });
+    const running = api.invoke('import.folder', { path: big, jobId: 'import-big' });
+    await waitFor((e) => e.type === 'job.progress' && e.jobId === 'import-big');
+    assert.deepEqual(
+      (await api.invoke('jobs.running')).map((job) => [job.jobId, job.kind]),
+      [['import-big', 'import']],
+    );
+    assert.deepEqual(await api.invoke('jobs.cancel', { jobId: 'import-big' }), { cancelled: true });
+    await assert.rejects(
+      running,
+      (error: unknown) => error instanceof SortaError && error.code === 'cancelled',
+    );
+    const finished = await waitFor((e) => e.type === 'job.finished' && e.jobId === 'import-big');
+    assert.equal(finished.type === 'job.finished' && finished.state, 'cancelled');
+    assert.deepEqual(await api.invoke('jobs.running'), []);
+  });
+
   it('closes the project', async () => {
     assert.equal(await api.invoke('project.close'), null);
     assert.equal(await api.invoke('project.current'), null);
