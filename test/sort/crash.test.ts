@@ -6,7 +6,8 @@
  * The child runs the built modules (dist/; `npm run build` first, as for the CLI tests).
  * The folders live on /dev/shm when it exists, where fsync is free, so the many kills fit in a few seconds each; a
  * test-only pause at each step boundary (SORTA_TEST_STEP_DELAY_MS) makes a sort last long enough to be hit anywhere.
- * Some rounds force the EXDEV path, some move across a real filesystem boundary (tmpfs ↔ the temp folder's disk).
+ * Every 30th file is 4 MiB, so some kills land inside a copy or a hash. Some rounds force the EXDEV path, some
+ * move across a real filesystem boundary (tmpfs ↔ the temp folder's disk).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -99,7 +100,7 @@ describe('a sort killed at random moments', () => {
       const rand = random(seed);
       const src = join(work, 'src');
       mkdirSync(src);
-      const original = makeRandomTree(src, FILES);
+      const original = makeRandomTree(src, FILES, 30);
       const predictionsPath = join(work, 'predictions.json');
       writeFileSync(
         predictionsPath,

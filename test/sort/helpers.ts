@@ -53,12 +53,16 @@ export function inode(path: string): number {
   return statSync(path).ino;
 }
 
-/** `count` small files with distinct random content in a few nested folders; returns relative path → sha256. */
-export function makeRandomTree(root: string, count: number): Map<string, string> {
+/**
+ * `count` files with distinct random content in a few nested folders, small except every `bigEvery`-th one (4 MiB, so
+ * that copying and hashing it take long enough to be interrupted); returns relative path → sha256.
+ */
+export function makeRandomTree(root: string, count: number, bigEvery = 0): Map<string, string> {
   const files: Record<string, Buffer> = {};
   for (let i = 0; i < count; i++) {
     const folder = ['', 'a/', 'a/b/', 'c/'][i % 4];
-    files[`${folder}img-${String(i).padStart(4, '0')}.jpg`] = randomBytes(64 + (i % 7) * 97);
+    const big = bigEvery > 0 && i % bigEvery === bigEvery - 1;
+    files[`${folder}img-${String(i).padStart(4, '0')}.jpg`] = randomBytes(big ? 4 << 20 : 64 + (i % 7) * 97);
   }
   writeFiles(root, files);
   return snapshot(root);
