@@ -163,6 +163,8 @@ function chooseDriver(project: Project, filter: ImageFilter, rowsWanted: number)
     ]);
   if (candidates.length === 0) return 'images';
   const [driver, size] = candidates.sort((x, y) => x[1] - y[1])[0];
+  // Path text can match anywhere in path order (often one folder at the end), so the bounded class walk wins.
+  if (filter.pathContains) return driver;
   const images = project.statement('SELECT count(*) FROM images').pluck().get() as number;
   const pathWalk = (rowsWanted * images) / Math.max(1, size);
   return pathWalk > 3 * size ? driver : 'images';
