@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import test, { after, before, type TestContext } from 'node:test';
@@ -27,6 +29,7 @@ import {
 
 const CLASSES = ['bag', 'sneaker', 'trouser'] as const;
 const WEIGHTS = join(REPO_ROOT, 'test/fixtures/vision/vgg11_bn_w16.safetensors');
+const DOWNLOADED_WEIGHTS = join(REPO_ROOT, 'test/fixtures/vision/vgg11_w16.safetensors');
 
 let tmp: string;
 let project: string;
@@ -34,6 +37,7 @@ let photos: string;
 let inbox: string;
 let inboxFiles: WrittenImage[];
 let served: Served;
+let weightsServer: { url: string; close(): Promise<void> };
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -55,6 +59,7 @@ before(async () => {
     prefix: 'new-',
   });
   served = await serve(project, { SORTA_DATA_DIR: join(tmp, 'app-data') });
+  weightsServer = await slowFileServer(DOWNLOADED_WEIGHTS);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
@@ -63,6 +68,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await served?.stop();
+  await weightsServer?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -200,9 +206,20 @@ test('Sorta in Chromium: import, label, fine-tune, classify, sort, undo', async 
   await step(t, 'fine-tune with a small generated VGG', async () => {
     await page.click('nav >> text=Train');
     await page.locator('summary:has-text("Advanced options")').click();
-    await page.selectOption('.grid select >> nth=0', 'vgg11_bn');
     await page.fill('label:has-text("Input size") input', '32');
     await page.fill('label:has-text("Epochs") input', '12');
+    // Download (from a loopback server, in slow chunks so the progress bar shows) installs weights for vgg11…
+    await page.selectOption('.grid select >> nth=0', 'vgg11');
+    await page.click('summary:has-text("Download from another address")');
+    await page.fill('input[name=weights-url]', `${weightsServer.url}/vgg11_w16.safetensors`);
+    await page.click('section[aria-label="Pretrained weights"] details button:has-text("Download")');
+    await page.locator('[role=progressbar][aria-label="Downloading weights"]').waitFor();
+    await screenshot(page, '05-downloading-weights');
+    await page.locator('text=vgg11 installed').waitFor({ timeout: 30_000 });
+    const installed = filesUnder(join(tmp, 'app-data')).map((file) => sha256(join(tmp, 'app-data', file)));
+    assert.ok(installed.includes(sha256(DOWNLOADED_WEIGHTS)), 'the downloaded file is installed as is');
+    // …and importing a local file installs vgg11_bn, the one this run fine-tunes.
+    await page.selectOption('.grid select >> nth=0', 'vgg11_bn');
     await page.fill('input[name=weights-path]', WEIGHTS);
     await page.click('section[aria-label="Pretrained weights"] button:has-text("Import")');
     await page.locator('text=vgg11_bn installed').waitFor({ timeout: 30_000 });
@@ -310,6 +327,30 @@ test('Sorta in Chromium: import, label, fine-tune, classify, sort, undo', async 
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });
+
+/** Serves one file on 127.0.0.1 in 16 KiB chunks 15 ms apart (about half a second for the test weights). */
+async function slowFileServer(path: string): Promise<{ url: string; close(): Promise<void> }> {
+  const body = readFileSync(path);
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    let offset = 0;
+    const timer = setInterval(() => {
+      response.write(body.subarray(offset, offset + 16_384));
+      offset += 16_384;
+      if (offset >= body.length) {
+        clearInterval(timer);
+        response.end();
+      }
+    }, 15);
+    response.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 function sha256(path: string): string {
   assert.ok(existsSync(path), `${path} exists`);

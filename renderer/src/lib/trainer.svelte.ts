@@ -21,6 +21,8 @@ export class Trainer {
   advancedOpen = $state(false);
   weights = $state<WeightsStatus[]>([]);
   weightsPath = $state('');
+  /** Another address to download from (a mirror); empty: the default source. */
+  weightsUrl = $state('');
   weightsJobId = $state<string | null>(null);
   jobId = $state<string | null>(null);
   phase = $state<PhaseEvent | null>(null);
@@ -120,7 +122,8 @@ export class Trainer {
     if (!arch || this.weightsJobId) return;
     this.weightsJobId = newJobId('weights');
     try {
-      await this.api.invoke('weights.download', { arch, jobId: this.weightsJobId });
+      const url = this.weightsUrl.trim() || undefined;
+      await this.api.invoke('weights.download', { arch, url, jobId: this.weightsJobId });
       this.notifier.success('Weights downloaded and verified');
     } catch (error) {
       this.notifier.error('Could not download the weights', error);
