@@ -56,6 +56,8 @@ export interface SortaBridge {
   invoke(method: MethodName, input: unknown): Promise<Reply>;
   /** Subscribes to every event; returns the unsubscribe function. */
   on(listener: (event: SortaEvent) => void): () => void;
+  /** The path of a dropped file or folder (Electron's webUtils.getPathForFile); '' when it has none. */
+  pathForFile(file: unknown): string;
 }
 
 /** Something the UI shows as a picture: an image of the project, or a file a classify job looked at. */

@@ -20,7 +20,10 @@ export interface IpcRendererLike {
   removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
 }
 
-export function createBridge(ipc: IpcRendererLike): SortaBridge {
+/** Electron's webUtils.getPathForFile, which only the preload can call. */
+export type PathForFile = (file: never) => string;
+
+export function createBridge(ipc: IpcRendererLike, pathForFile: PathForFile = () => ''): SortaBridge {
   const methods: readonly MethodName[] = Object.freeze([...methodNames]);
   return Object.freeze({
     methods,
@@ -31,6 +34,14 @@ export function createBridge(ipc: IpcRendererLike): SortaBridge {
           error: { code: 'not-found', message: `There is no method ${String(method).slice(0, 100)}.` },
         });
       return ipc.invoke(methodChannel(method), input) as Promise<Reply>;
+    },
+    pathForFile(file: unknown): string {
+      // Only real File objects have a path; anything else (or a file made in the page) gives ''.
+      try {
+        return pathForFile(file as never) || '';
+      } catch {
+        return '';
+      }
     },
     on(listener: (event: SortaEvent) => void): () => void {
       // Only the event is passed on: the IpcRendererEvent (with its sender) stays in the preload.

@@ -66,7 +66,7 @@ describe('the preload', () => {
     const { ipc, invoked } = recordingIpcRenderer();
     const bridge = createBridge(ipc);
     assert.deepEqual([...bridge.methods], methodNames);
-    assert.deepEqual(Object.keys(bridge).sort(), ['invoke', 'methods', 'on']);
+    assert.deepEqual(Object.keys(bridge).sort(), ['invoke', 'methods', 'on', 'pathForFile']);
     for (const method of methodNames) await bridge.invoke(method, {});
     assert.deepEqual(
       invoked.map((call) => call.channel),
@@ -92,13 +92,14 @@ describe('the preload', () => {
   });
   after(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('the bundled preload needs only electron and exposes only window.sorta with the contract methods', async () => {
+  it('the bundled preload needs only electron and exposes only window.sorta: the contract methods, events, dropped paths', async () => {
     const required: string[] = [];
     const exposed = new Map<string, SortaBridge>();
     const { ipc, invoked, listeners } = recordingIpcRenderer();
     const electron = {
       contextBridge: { exposeInMainWorld: (name: string, api: SortaBridge) => exposed.set(name, api) },
       ipcRenderer: ipc,
+      webUtils: { getPathForFile: (file: { name: string }) => `/${file.name}/folder` },
     };
     const module = { exports: {} };
     runInNewContext(bundle, {
@@ -113,7 +114,8 @@ describe('the preload', () => {
     assert.deepEqual(required, ['electron']);
     assert.deepEqual([...exposed.keys()], ['sorta']);
     const sorta = exposed.get('sorta')!;
-    assert.deepEqual(Object.keys(sorta).sort(), ['invoke', 'methods', 'on']);
+    assert.deepEqual(Object.keys(sorta).sort(), ['invoke', 'methods', 'on', 'pathForFile']);
+    assert.equal(sorta.pathForFile({ name: 'dropped' }), '/dropped/folder');
     assert.deepEqual([...sorta.methods], methodNames);
     const reply = await sorta.invoke('labels.set', { imageIds: [1], classId: 2 });
     assert.deepEqual(reply, { ok: true, value: methodChannel('labels.set') });
