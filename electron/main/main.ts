@@ -26,7 +26,9 @@ let mainWindow: BrowserWindow | null = null;
 let core: CoreProcess | null = null;
 
 registerSchemes();
-if (!app.requestSingleInstanceLock()) app.quit();
+/** A second launch focuses the first window instead of opening the same projects twice. */
+const isFirstInstance = app.requestSingleInstanceLock();
+if (!isFirstInstance) app.quit();
 
 function sendEvent(event: SortaEvent): void {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(EVENT_CHANNEL, event);
@@ -154,6 +156,7 @@ app.on('second-instance', () => {
 });
 
 void app.whenReady().then(() => {
+  if (!isFirstInstance) return;
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
