@@ -16,7 +16,7 @@ export interface JobView {
 export class Jobs {
   readonly running = new SvelteMap<string, JobView>();
 
-  /** Applies one event; returns the finished job's final state when the event ends a job. */
+  /** Applies one `job.*` event (others are ignored). */
   handle(event: SortaEvent): void {
     switch (event.type) {
       case 'job.started':

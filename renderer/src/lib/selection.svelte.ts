@@ -17,7 +17,7 @@ export class Selection {
     return this.ids.has(id);
   }
 
-  /** Moves the cursor (clamped to [0, total)); with `extend` the selection grows like Shift+arrow. */
+  /** Moves the cursor, clamped to [0, total). */
   moveTo(index: number, total: number): void {
     this.cursor = Math.max(0, Math.min(total - 1, index));
   }
