@@ -220,6 +220,27 @@ function benchQueries(work: string): void {
         );
       }
     }
+    // Keyset paging to the middle of the unlabelled set: the page after a known image.
+    const middle = queryImages(project, { unlabelled: true, offset: 24_000, limit: 1 })[0];
+    for (const [name, filter] of [
+      ['unlabelled', { unlabelled: true }],
+      ['class', { classId: classes[3] }],
+      ['confidence 0.4–0.6', { confidenceMin: 0.4, confidenceMax: 0.6 }],
+    ] as [string, ImageQuery][]) {
+      const times: number[] = [];
+      const cpu: number[] = [];
+      for (let run = 0; run < 15; run++) {
+        const started = performance.now();
+        const cpuStart = process.cpuUsage();
+        queryImages(project, { ...filter, after: { path: middle.path, id: middle.id }, limit: 200 });
+        cpu.push(cpuMs(cpuStart));
+        times.push(performance.now() - started);
+      }
+      console.log(
+        `keyset page of 200 from 100,000 by ${name}, after the middle image: median ${median(times).toFixed(2)} ` +
+          `ms wall, ${median(cpu).toFixed(2)} ms CPU`,
+      );
+    }
     // Bulk labelling: 10,000 images in one transaction and one undo step.
     const batch = ids.slice(0, 10_000);
     const times: number[] = [];

@@ -27,6 +27,11 @@ export interface ImageFilter {
 }
 
 export interface ImageQuery extends ImageFilter {
+  /**
+   * Keyset pagination: the page starts after this image (the last one of the previous page). Deep pages cost the
+   * same as the first; combine with offset 0.
+   */
+  after?: { path: string; id: number };
   offset?: number;
   /** Page size, 1..1000 (default 200). */
   limit?: number;
@@ -177,7 +182,12 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
     throw new SortaError('invalid-input', `Page size must be an integer from 1 to 1000, got ${limit}.`);
   if (!Number.isInteger(offset) || offset < 0)
     throw new SortaError('invalid-input', `Offset must be a non-negative integer, got ${offset}.`);
-  const { sql, params } = whereClause(query);
+  const { sql: filterSql, params } = whereClause(query);
+  let sql = filterSql;
+  if (query.after) {
+    sql += `${sql ? ' AND' : 'WHERE'} (i.path, i.id) > (?, ?)`;
+    params.push(query.after.path, query.after.id);
+  }
   const rows = project
     .statement(
       `SELECT i.id, i.path, i.root_id, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.error,

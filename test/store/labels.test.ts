@@ -238,6 +238,24 @@ describe('image queries', () => {
     assert.equal(labelled.label!.classId, dog);
     assert.equal(labelled.label!.source, 'human');
     assert.throws(() => queryImages(project, { limit: 0 }), /Page size/);
+    // Keyset pages (after the last item of the previous page) give the same sequence.
+    const keyset: number[] = [];
+    let last: { path: string; id: number } | undefined;
+    for (;;) {
+      const page = queryImages(project, { limit: 15, after: last });
+      if (page.length === 0) break;
+      keyset.push(...page.map((p) => p.id));
+      last = page[page.length - 1];
+    }
+    assert.deepEqual(
+      keyset,
+      pages.map((p) => p.id),
+    );
+    const catPage = queryImages(project, { classId: cat, limit: 4 });
+    assert.deepEqual(
+      queryImages(project, { classId: cat, limit: 4, after: catPage[1] }).map((p) => p.id),
+      queryImages(project, { classId: cat, limit: 4, offset: 2 }).map((p) => p.id),
+    );
     // Small pages walk images in path order, big ones walk the class and sort: the same rows either way.
     const whole = queryImages(project, { classId: cat, limit: 1000 }).map((p) => p.id);
     const oneByOne = whole.map((_, offset) => queryImages(project, { classId: cat, offset, limit: 1 })[0].id);
