@@ -224,7 +224,17 @@ test('Sorta in Chromium: import, label, fine-tune, classify, sort, undo', async 
     await page.click('section[aria-label="Pretrained weights"] button:has-text("Import")');
     await page.locator('text=vgg11_bn installed').waitFor({ timeout: 30_000 });
     await page.click('button:has-text("Fine-tune")');
-    await page.locator('.toast', { hasText: 'Fine-tuning finished' }).waitFor({ timeout: 90_000 });
+    const finished = page.locator('.toast', { hasText: 'Fine-tuning finished' });
+    // Live progress (epoch, ETA, curves) while it trains: photographed when the run is slow enough to catch it.
+    await Promise.race([
+      page
+        .locator('[role=progressbar][aria-label^="Epoch"]')
+        .waitFor({ timeout: 90_000 })
+        .then(() => screenshot(page, '05-training'))
+        .catch(() => {}),
+      finished.waitFor({ timeout: 90_000 }),
+    ]);
+    await finished.waitFor({ timeout: 90_000 });
     assert.equal(count('SELECT COUNT(*) FROM models'), 1);
     const classes = JSON.parse(dbValue<string>(project, 'SELECT classes FROM models')) as string[];
     assert.deepEqual([...classes].sort(), [...CLASSES]);
