@@ -5,7 +5,7 @@
  *   ReLU → Dropout(0.5) → classifier.6 = Linear(hidden, K), on the pooled conv features.
  * Dropout acts only in training. Weights cross this module's boundary in PyTorch layout ([out, in]); inside, each
  * kernel is held transposed ([in, out]) because TF.js's WASM backend multiplies untransposed operands several times
- * faster, and the dense op's gradient is written by hand for the same reason (and to skip the gradient of the frozen
+ * faster, and the matMul's gradient is written by hand for the same reason (and to skip the gradient of the frozen
  * input features).
  */
 import type * as TfTypes from '@tensorflow/tfjs';
@@ -86,62 +86,76 @@ export function initialHeadWeights(
   return { weights, pretrainedLayers };
 }
 
-type DenseOp = (x: TfTypes.Tensor, kernel: TfTypes.Tensor, bias: TfTypes.Tensor) => TfTypes.Tensor2D;
+type MatMulOp = (x: TfTypes.Tensor, kernel: TfTypes.Tensor) => TfTypes.Tensor2D;
 
-/** y = x·W + b with W as [in, out]; the backward pass uses only untransposed matMuls (see the file comment). */
-function denseOp(tf: Tf, inputGradient: boolean): DenseOp {
+/** x·W with W as [in, out]; the backward pass uses only untransposed matMuls (see the file comment). */
+function matMulOp(tf: Tf, inputGradient: boolean): MatMulOp {
   return tf.customGrad((...args) => {
-    const [x, kernel, bias, save] = args as [
-      TfTypes.Tensor2D,
-      TfTypes.Tensor2D,
-      TfTypes.Tensor1D,
-      TfTypes.GradSaveFunc,
-    ];
+    const [x, kernel, save] = args as [TfTypes.Tensor2D, TfTypes.Tensor2D, TfTypes.GradSaveFunc];
     save([x, kernel]);
     return {
-      value: tf.add(tf.matMul(x, kernel), bias) as TfTypes.Tensor2D,
+      value: tf.matMul(x, kernel),
       gradFunc: (dy: TfTypes.Tensor, saved: TfTypes.Tensor[]) => {
         const [xs, ks] = saved as [TfTypes.Tensor2D, TfTypes.Tensor2D];
         const dy2 = dy as TfTypes.Tensor2D;
         // The input of the first layer is a frozen feature: its gradient is never used, so skip the big product.
         const dx = inputGradient ? tf.matMul(dy2, tf.transpose(ks)) : tf.zerosLike(xs);
-        return [dx, tf.matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
+        return [dx, tf.matMul(tf.transpose(xs), dy2)];
       },
     };
-  }) as DenseOp;
+  }) as MatMulOp;
+}
+
+/**
+ * Kernels above this many values are held as several variables, each a band of input rows. TF.js's WASM heap is
+ * limited to 4 GiB, and classifier.0 at full size (25088 × 4096, 411 MB) plus its gradient, two Adam moments and the
+ * update's temporaries would not fit as whole tensors; in bands, the optimiser's temporaries stay one band large.
+ */
+export const KERNEL_BAND_VALUES = 1 << 25;
+
+interface Band {
+  rowStart: number;
+  rows: number;
+  kernel: TfTypes.Variable;
 }
 
 /** The head's variables and forward pass. Owns its tensors: call dispose(). */
 export class HeadModel {
   readonly layers: LayerShape[];
-  private readonly kernels: TfTypes.Variable[] = [];
+  private readonly bands: Band[][] = [];
   private readonly biases: TfTypes.Variable[] = [];
-  private readonly firstDense: DenseOp;
-  private readonly innerDense: DenseOp;
+  private readonly firstMatMul: MatMulOp;
+  private readonly innerMatMul: MatMulOp;
 
   constructor(
     private readonly tf: Tf,
     readonly spec: HeadSpec,
     weights: HeadWeights,
+    bandValues: number = KERNEL_BAND_VALUES,
   ) {
     this.layers = headLayers(spec);
-    this.firstDense = denseOp(tf, false);
-    this.innerDense = denseOp(tf, true);
+    this.firstMatMul = matMulOp(tf, false);
+    this.innerMatMul = matMulOp(tf, true);
     try {
       for (const layer of this.layers) {
         const w = weights.get(`classifier.${layer.index}.weight`);
         const b = weights.get(`classifier.${layer.index}.bias`);
         if (!w || !b) throw new Error(`head weights lack classifier.${layer.index}`);
-        const kernel = tf.tidy(() =>
-          tf.transpose(tf.tensor2d(w.data, [layer.outFeatures, layer.inFeatures])),
-        );
-        // tf.variable shares the initial tensor's data, so the initial tensor itself must be disposed. Unnamed:
-        // TF.js names must be unique per process, and two trainings may run at once.
-        this.kernels.push(tf.variable(kernel, true));
-        kernel.dispose();
-        const bias = tf.tensor1d(b.data);
-        this.biases.push(tf.variable(bias, true));
-        bias.dispose();
+        const { inFeatures, outFeatures } = layer;
+        const bandRows = Math.max(1, Math.floor(bandValues / outFeatures));
+        const bands: Band[] = [];
+        this.bands.push(bands);
+        for (let rowStart = 0; rowStart < inFeatures; rowStart += bandRows) {
+          const rows = Math.min(bandRows, inFeatures - rowStart);
+          // [out, in] (PyTorch) → rows rowStart… of [in, out], transposed in JavaScript so the WASM heap never holds
+          // the whole matrix twice.
+          const band = new Float32Array(rows * outFeatures);
+          for (let r = 0; r < rows; r++)
+            for (let o = 0; o < outFeatures; o++)
+              band[r * outFeatures + o] = w.data[o * inFeatures + rowStart + r];
+          bands.push({ rowStart, rows, kernel: this.variableFrom(band, [rows, outFeatures]) });
+        }
+        this.biases.push(this.variableFrom(b.data, [outFeatures]));
       }
     } catch (error) {
       this.dispose();
@@ -149,45 +163,74 @@ export class HeadModel {
     }
   }
 
+  /** tf.variable shares the initial tensor's data, so that tensor is disposed here. Unnamed: names are global. */
+  private variableFrom(data: Float32Array, shape: number[]): TfTypes.Variable {
+    const initial = this.tf.tensor(data, shape);
+    const variable = this.tf.variable(initial, true);
+    initial.dispose();
+    return variable;
+  }
+
   get variables(): TfTypes.Variable[] {
-    return [...this.kernels, ...this.biases];
+    return [...this.bands.flat().map((b) => b.kernel), ...this.biases];
+  }
+
+  private dense(x: TfTypes.Tensor2D, layer: number, matMul: MatMulOp): TfTypes.Tensor2D {
+    const tf = this.tf;
+    const bands = this.bands[layer];
+    const product =
+      bands.length === 1
+        ? matMul(x, bands[0].kernel)
+        : tf.addN(
+            bands.map((band) =>
+              matMul(tf.slice(x, [0, band.rowStart], [x.shape[0], band.rows]), band.kernel),
+            ),
+          );
+    return tf.add(product, this.biases[layer]) as TfTypes.Tensor2D;
   }
 
   /**
    * Logits for a [batch, featureSize] input. In training, Dropout(0.5) acts where torchvision puts it, each
-   * application with its own seed from `dropoutSeeds` (so a run is reproducible).
+   * application with its own seed drawn from `random` (so a run is reproducible).
    */
   logits(x: TfTypes.Tensor2D, training: boolean, random?: SeededRandom): TfTypes.Tensor2D {
     const tf = this.tf;
     const dropout = (t: TfTypes.Tensor2D) =>
       training ? (tf.dropout(t, DROPOUT_RATE, undefined, random?.seed()) as TfTypes.Tensor2D) : t;
-    if (this.spec.mode === 'last') return this.firstDense(dropout(x), this.kernels[0], this.biases[0]);
-    let h = tf.relu(this.firstDense(x, this.kernels[0], this.biases[0]));
-    h = tf.relu(this.innerDense(dropout(h), this.kernels[1], this.biases[1]));
-    return this.innerDense(dropout(h), this.kernels[2], this.biases[2]);
+    if (this.spec.mode === 'last') return this.dense(dropout(x), 0, this.firstMatMul);
+    let h = tf.relu(this.dense(x, 0, this.firstMatMul));
+    h = tf.relu(this.dense(dropout(h), 1, this.innerMatMul));
+    return this.dense(dropout(h), 2, this.innerMatMul);
   }
 
-  /** Copies of the current values (cheap: TF.js shares the data until a variable is reassigned). */
-  snapshot(): TfTypes.Tensor[] {
-    return this.variables.map((v) => this.tf.keep(this.tf.clone(v)));
+  /** A copy of every variable's values in JavaScript memory (so the best epoch costs no WASM heap). */
+  snapshot(): Float32Array[] {
+    return this.variables.map((v) => (v.dataSync() as Float32Array).slice());
   }
 
-  restore(snapshot: readonly TfTypes.Tensor[]): void {
-    this.variables.forEach((v, i) => v.assign(snapshot[i]));
+  restore(snapshot: readonly Float32Array[]): void {
+    this.variables.forEach((v, i) => {
+      const value = this.tf.tensor(snapshot[i], v.shape);
+      v.assign(value);
+      value.dispose();
+    });
   }
 
   /** The weights in PyTorch layout, by torchvision name. */
   readWeights(): HeadWeights {
     const out: HeadWeights = new Map();
     this.layers.forEach((layer, i) => {
-      const weight = this.tf.tidy(() => this.tf.transpose(this.kernels[i]));
-      out.set(`classifier.${layer.index}.weight`, {
-        shape: [layer.outFeatures, layer.inFeatures],
-        data: weight.dataSync() as Float32Array,
-      });
-      weight.dispose();
+      const { inFeatures, outFeatures } = layer;
+      const weight = new Float32Array(outFeatures * inFeatures);
+      for (const band of this.bands[i]) {
+        const values = band.kernel.dataSync() as Float32Array;
+        for (let r = 0; r < band.rows; r++)
+          for (let o = 0; o < outFeatures; o++)
+            weight[o * inFeatures + band.rowStart + r] = values[r * outFeatures + o];
+      }
+      out.set(`classifier.${layer.index}.weight`, { shape: [outFeatures, inFeatures], data: weight });
       out.set(`classifier.${layer.index}.bias`, {
-        shape: [layer.outFeatures],
+        shape: [outFeatures],
         data: (this.biases[i].dataSync() as Float32Array).slice(),
       });
     });
@@ -195,8 +238,8 @@ export class HeadModel {
   }
 
   dispose(): void {
-    this.tf.dispose([...this.kernels, ...this.biases]);
-    this.kernels.length = 0;
+    this.tf.dispose(this.variables);
+    this.bands.length = 0;
     this.biases.length = 0;
   }
 }

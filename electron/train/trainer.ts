@@ -23,6 +23,7 @@ import {
   type HeadWeights,
   type NamedTensor,
 } from './head-model.js';
+import { Adam } from './adam.js';
 import { classificationMetrics, type ClassificationMetrics, type TrainingCurves } from './metrics.js';
 import { SeededRandom } from './rng.js';
 
@@ -43,6 +44,8 @@ export interface HeadTrainingOptions {
   patience?: number;
   /** Flip augmentation: each training step sees an image or its mirror, 50/50 (needs `sample.flipped`). */
   augment?: boolean;
+  /** Largest kernel held as one variable (see KERNEL_BAND_VALUES); tests lower it to exercise the banding. */
+  kernelBandValues?: number;
 }
 
 export interface ResolvedTrainingOptions {
@@ -170,16 +173,16 @@ export async function trainHead(
   );
 
   let model: HeadModel | undefined;
-  let optimizer: TfTypes.AdamOptimizer | undefined;
-  let best: TfTypes.Tensor[] | undefined;
+  let optimizer: Adam | undefined;
+  let best: Float32Array[] | undefined;
   let weightTensor: TfTypes.Tensor1D | undefined;
   const curves: TrainingCurves = { trainLoss: [], trainAccuracy: [], valLoss: [], valAccuracy: [] };
   const checkCancelled = () => {
     if (hooks.signal?.aborted) throw new CancelledError('training cancelled');
   };
   try {
-    model = new HeadModel(tf, spec, init.weights);
-    optimizer = tf.train.adam(resolved.learningRate, 0.9, 0.999, 1e-8);
+    model = new HeadModel(tf, spec, init.weights, options.kernelBandValues);
+    optimizer = new Adam(tf, model.variables, resolved.learningRate);
     weightTensor = tf.tensor1d(classWeights);
     const hasVal = split.val.length > 0;
     let bestLoss = Infinity;
@@ -219,7 +222,6 @@ export async function trainHead(
       if (improved) {
         bestLoss = val ? val.loss : trainLoss;
         bestEpoch = epoch;
-        if (best) tf.dispose(best);
         best = model.snapshot();
       }
       epochTimes.push(performance.now() - epochStart);
@@ -260,7 +262,6 @@ export async function trainHead(
       trainMs: Math.round(performance.now() - started),
     };
   } finally {
-    if (best) tf.dispose(best);
     weightTensor?.dispose();
     optimizer?.dispose();
     model?.dispose();
@@ -285,37 +286,38 @@ function weightedCrossEntropy(
 function trainStep(
   tf: Tf,
   model: HeadModel,
-  optimizer: TfTypes.Optimizer,
+  optimizer: Adam,
   classWeights: TfTypes.Tensor1D,
   rows: Float32Array,
   batchLabels: number[],
   random: SeededRandom,
 ): { loss: number; weight: number; correct: number } {
+  const x = tf.tensor2d(rows, [batchLabels.length, rows.length / batchLabels.length]);
+  const y = tf.tensor1d(batchLabels, 'int32');
   let correctTensor: TfTypes.Tensor | undefined;
   let weightTensor: TfTypes.Tensor | undefined;
-  const loss = tf.tidy(() => {
-    const x = tf.tensor2d(rows, [batchLabels.length, rows.length / batchLabels.length]);
-    const y = tf.tensor1d(batchLabels, 'int32');
-    return optimizer.minimize(
-      () => {
-        const logits = model.logits(x, true, random);
-        const { loss, sampleWeights } = weightedCrossEntropy(tf, logits, y, classWeights);
-        correctTensor = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
-        weightTensor = tf.keep(tf.sum(sampleWeights));
-        return loss;
-      },
-      true,
-      model.variables,
-    ) as TfTypes.Scalar;
-  });
+  let loss: TfTypes.Scalar | undefined;
   try {
+    const variables = model.variables;
+    const result = tf.variableGrads(() => {
+      const logits = model.logits(x, true, random);
+      const { loss, sampleWeights } = weightedCrossEntropy(tf, logits, y, classWeights);
+      correctTensor = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')));
+      weightTensor = tf.keep(tf.sum(sampleWeights));
+      return loss;
+    }, variables);
+    loss = result.value;
+    optimizer.apply(variables.map((v) => result.grads[v.name]));
     return {
       loss: loss.dataSync()[0],
       weight: weightTensor!.dataSync()[0],
       correct: correctTensor!.dataSync()[0],
     };
   } finally {
-    tf.dispose([loss, correctTensor!, weightTensor!]);
+    tf.dispose([x, y]);
+    if (loss) loss.dispose();
+    if (correctTensor) correctTensor.dispose();
+    if (weightTensor) weightTensor.dispose();
   }
 }
 

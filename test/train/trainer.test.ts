@@ -133,6 +133,23 @@ describe('trainHead', () => {
     assert.equal(last.options.learningRate, 1e-3);
   });
 
+  it('trains the same with a kernel split into bands (as classifier.0 is at full size)', async () => {
+    const { tf } = await loadTf();
+    const data = clusters([12, 12, 12]);
+    const options = { mode: 'full', hidden: 16, seed: 2, epochs: 4 } as const;
+    const whole = await trainHead(tf, data, options);
+    const start = tf.memory().numTensors;
+    // 24 inputs × 16 outputs in bands of 5 rows (80 values): five variables for classifier.0.
+    const banded = await trainHead(tf, data, { ...options, kernelBandValues: 80 });
+    assert.equal(tf.memory().numTensors, start);
+    for (const [name, tensor] of whole.weights) {
+      const other = banded.weights.get(name)!;
+      assert.deepEqual(other.shape, tensor.shape);
+      const maxDiff = tensor.data.reduce((m, v, i) => Math.max(m, Math.abs(v - other.data[i])), 0);
+      assert.ok(maxDiff < 1e-5, `${name} differs by ${maxDiff}`);
+    }
+  });
+
   it('stops on cancel and on an error with every tensor freed', async () => {
     const { tf } = await loadTf();
     const data = clusters([20, 20]);
