@@ -8,6 +8,8 @@
  *   to its final name (a link never replaces an existing file), remove the temp.
  * - move on one filesystem: hard-link the source to the destination (never replaces), fsync the folder, unlink the
  *   source. Across filesystems (EXDEV, or where hard links are refused): the copy steps above, then unlink the source.
+ * - where the filesystem has no hard links at all (FAT, exFAT), the verified temp is renamed to its final name after
+ *   checking that the name is free.
  * - remove (only a copy Sorta made, when undoing): unlink.
  */
 import { dirname, join } from 'node:path';
@@ -30,6 +32,7 @@ import {
   makeDirs,
   removeFile,
   removeIfPresent,
+  renameIfAbsent,
   sameFile,
   stepBoundary,
 } from './fs-ops.js';
@@ -137,8 +140,15 @@ function copyVerified(ctx: OpContext, op: FileOp, temp: string, sha256: string):
         error: `${op.source}: the copy did not match the original (it changed while being copied); nothing was changed`,
       });
     }
+    let renamed = false;
     try {
-      linkNoReplace(temp, op.dest);
+      try {
+        linkNoReplace(temp, op.dest);
+      } catch (error) {
+        if (!LINK_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        renameIfAbsent(temp, op.dest); // no hard links here (FAT, exFAT, some shares)
+        renamed = true;
+      }
     } catch (error) {
       removeFile(temp);
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return destinationTaken(ctx, op, sha256);
@@ -146,8 +156,10 @@ function copyVerified(ctx: OpContext, op: FileOp, temp: string, sha256: string):
     }
     fsyncDir(dirname(op.dest));
     stepBoundary();
-    removeFile(temp);
-    fsyncDir(dirname(op.dest));
+    if (!renamed) {
+      removeFile(temp);
+      fsyncDir(dirname(op.dest));
+    }
     return null;
   } catch (error) {
     removeIfPresent(temp);
@@ -238,9 +250,14 @@ export function settleStartedOp(ctx: OpContext, op: FileOp): OpResult {
   // The source is gone and the destination does not hold it: only a verified temp can (never by our step order, but
   // a user may have moved the source meanwhile).
   if (op.op === 'move' && temp && hashIfFile(temp)?.sha256 === sha && kindOf(op.dest) === 'missing') {
-    linkNoReplace(temp, op.dest);
+    try {
+      linkNoReplace(temp, op.dest);
+      removeFile(temp);
+    } catch (error) {
+      if (!LINK_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      renameIfAbsent(temp, op.dest);
+    }
     fsyncDir(dirname(op.dest));
-    removeFile(temp);
     return finishOp(ctx, op, { state: 'done', error: null });
   }
   if (temp) removeIfPresent(temp);

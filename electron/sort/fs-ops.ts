@@ -3,6 +3,8 @@
  * existing file) and so that tests can steer them:
  * - `SORTA_TEST_FORCE_EXDEV=1` (or `setFsTestHooks({ forceExdev: true })`) makes a hard link between two different
  *   folders fail with EXDEV, as it does across filesystems, so the copy-verify-rename path runs on one filesystem.
+ * - `SORTA_TEST_NO_HARDLINKS=1` (or `setFsTestHooks({ noHardLinks: true })`) makes every hard link fail with EPERM, as on FAT/exFAT and some network
+ *   shares, where a file gets its final name by a checked rename instead.
  * - `SORTA_TEST_STEP_DELAY_MS=N` sleeps N ms at each step boundary of a file operation, so a test can kill a sorting
  *   process at any moment of it.
  * Everything is synchronous: a step is one system call, and the journal (better-sqlite3) is synchronous too.
@@ -17,6 +19,7 @@ import {
   mkdirSync,
   openSync,
   readSync,
+  renameSync,
   rmdirSync,
   unlinkSync,
   writeFileSync,
@@ -26,6 +29,7 @@ import { dirname, join } from 'node:path';
 
 interface FsTestHooks {
   forceExdev?: boolean;
+  noHardLinks?: boolean;
   stepDelayMs?: number;
 }
 
@@ -112,7 +116,26 @@ export function linkNoReplace(existing: string, newPath: string): void {
     Object.assign(error, { code: 'EXDEV', syscall: 'link', path: existing, dest: newPath });
     throw error;
   }
+  if (hooks.noHardLinks ?? process.env.SORTA_TEST_NO_HARDLINKS === '1') {
+    const error = new Error(`EPERM: operation not permitted, link '${existing}' -> '${newPath}'`);
+    Object.assign(error, { code: 'EPERM', syscall: 'link', path: existing, dest: newPath });
+    throw error;
+  }
   linkSync(existing, newPath);
+}
+
+/**
+ * For filesystems without hard links: gives `temp` the name `dest` unless something is already there (EEXIST). The
+ * check and the rename are two calls, so a file created at that very name in between would be replaced; hard links,
+ * used wherever the filesystem has them, leave no such gap.
+ */
+export function renameIfAbsent(temp: string, dest: string): void {
+  if (kindOf(dest) !== 'missing') {
+    const error = new Error(`EEXIST: file already exists, rename '${temp}' -> '${dest}'`);
+    Object.assign(error, { code: 'EEXIST', syscall: 'rename', path: temp, dest });
+    throw error;
+  }
+  renameSync(temp, dest);
 }
 
 /** Copies to a path that must not exist yet (fails with EEXIST), then flushes the copy to disk. */

@@ -7,7 +7,8 @@
  * The folders live on /dev/shm when it exists, where fsync is free, so the many kills fit in a few seconds each; a
  * test-only pause at each step boundary (SORTA_TEST_STEP_DELAY_MS) makes a sort last long enough to be hit anywhere.
  * Every 30th file is 4 MiB, so some kills land inside a copy or a hash. Some rounds force the EXDEV path, some
- * move across a real filesystem boundary (tmpfs ↔ the temp folder's disk).
+ * refuse hard links altogether (as FAT does), some move across a real filesystem boundary (tmpfs ↔ the temp
+ * folder's disk).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -123,12 +124,14 @@ describe('a sort killed at random moments', () => {
       for (let round = 0; round <= KILLS; round++) {
         const mode = round % 2 === 0 ? 'move' : 'copy';
         const forceExdev = round % 4 === 1 || round % 4 === 2;
+        const noHardLinks = round % 4 === 3 || round % 8 === 4;
         const out = crossFs && round % 7 === 3 ? join(diskOut, `out-${round}`) : join(work, `out-${round}`);
         const env = {
           SORTA_TEST_STEP_DELAY_MS: String(STEP_DELAY_MS),
           SORTA_TEST_FORCE_EXDEV: forceExdev ? '1' : '0',
+          SORTA_TEST_NO_HARDLINKS: noHardLinks ? '1' : '0',
         };
-        const label = `round ${round} (${mode}${forceExdev ? ', EXDEV forced' : ''}${out.startsWith(diskOut) ? ', across filesystems' : ''})`;
+        const label = `round ${round} (${mode}${forceExdev ? ', EXDEV forced' : ''}${noHardLinks ? ', no hard links' : ''}${out.startsWith(diskOut) ? ', across filesystems' : ''})`;
 
         const roundStart = Date.now();
         const sorter = startChild(['sort', projectPath, src, out, mode, predictionsPath], env);

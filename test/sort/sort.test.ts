@@ -355,6 +355,27 @@ describe('sorting files safely', () => {
     assert.deepEqual(snapshot(src), before);
   });
 
+  it('sorts where the filesystem has no hard links (FAT, exFAT: EPERM injected) by verified copy and checked rename', async () => {
+    setUp();
+    const job = fourFiles();
+    const before = snapshot(src);
+    writeFiles(out, { 'cat/one.jpg': 'an older one' });
+    setFsTestHooks({ noHardLinks: true });
+    const copied = await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'copy' });
+    assert.deepEqual(copied.failures, []);
+    assert.equal(readFileSync(join(out, 'cat', 'one.jpg'), 'utf8'), 'an older one', 'never replaced');
+    assert.equal(readFileSync(join(out, 'cat', 'one (1).jpg'), 'utf8'), 'cat one');
+    await undoSort(project);
+    assert.deepEqual([...snapshot(out).keys()], ['cat/one.jpg']);
+    const moved = await sortJob(project, job, { outDir: out, threshold: 0.5, mode: 'move' });
+    assert.deepEqual(moved.failures, []);
+    assert.deepEqual(snapshot(src), new Map());
+    assert.ok(![...snapshot(out).keys()].some((k) => k.includes('.sorta-tmp')), 'no temp file left');
+    await undoSort(project);
+    assert.deepEqual(snapshot(src), before);
+    assert.deepEqual([...snapshot(out).keys()], ['cat/one.jpg']);
+  });
+
   it('moves to a real second filesystem (/dev/shm) and back', async (t) => {
     setUp();
     if (!existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(work).dev)
