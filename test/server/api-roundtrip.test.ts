@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -19,6 +20,7 @@ import {
 } from '../../electron/contract/web-transport.js';
 import { SortaError } from '../../electron/shared/errors.js';
 import { loadFashionMnist, writeFashionPngs } from '../helpers/fashion-mnist-png.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
@@ -183,6 +185,46 @@ describe('a project through the web API', () => {
     );
     assert.deepEqual(await api.invoke('jobs.cancel', { jobId: 'nothing-running' }), { cancelled: false });
     assert.deepEqual(await api.invoke('jobs.running'), []);
+  });
+
+  it('gives image details, exports labels, lists folders, describes the system', async () => {
+    const [first] = (await api.invoke('images.query', { filter: { text: 'bag-00' } })).items;
+    assert.ok(first);
+    const detail = await api.invoke('images.get', { id: first.id });
+    assert.equal(detail.path, first.path);
+    assert.equal(detail.rootPath, imagesDir);
+    assert.equal(detail.size, readFileSync(first.path).length);
+    assert.equal(detail.hash, createHash('sha256').update(readFileSync(first.path)).digest('hex'));
+    assert.deepEqual([detail.width, detail.height], [28, 28]);
+
+    const csv = join(h.dir, 'labels.csv');
+    const exported = await api.invoke('labels.export', { path: csv, format: 'csv' });
+    const lines = readFileSync(csv, 'utf8').trim().split('\r\n'); // RFC 4180 line ends
+    assert.equal(exported.count, lines.length - 1);
+    assert.ok(lines.some((line) => line.includes('bag-00.png') && line.endsWith(',bag')));
+    await assert.rejects(
+      api.invoke('labels.export', { path: csv, format: 'csv' }),
+      (error: unknown) => error instanceof SortaError && error.code === 'conflict',
+    );
+    await assert.rejects(
+      api.invoke('labels.export', { path: join(h.dir, 'labels.txt'), format: 'json' }),
+      (error: unknown) => error instanceof SortaError && error.code === 'invalid-input',
+    );
+
+    const listing = await api.invoke('fs.list', { path: h.dir });
+    assert.equal(listing.path, h.dir);
+    const kinds = new Map(listing.entries.map((e) => [e.name, e.kind]));
+    assert.equal(kinds.get('images'), 'dir');
+    assert.equal(kinds.get('photos.sorta'), 'project');
+    assert.equal(kinds.has('labels.csv'), false);
+    const inside = await api.invoke('fs.list', { path: join(imagesDir, 'bag') });
+    assert.equal(inside.parent, imagesDir);
+    assert.equal(inside.entries.filter((e) => e.kind === 'image').length, 4);
+
+    const info = await api.invoke('system.info');
+    assert.equal(info.mode, 'web');
+    assert.equal(info.version, JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version);
+    assert.equal(typeof info.compute.gpu, 'boolean');
   });
 
   it('merges and deletes classes, saying how many labels went', async () => {
