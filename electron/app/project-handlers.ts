@@ -1,5 +1,6 @@
 /** project.*: open / create / close the one project this shell works on, and the recent list. */
 import type { ProjectInfo } from '../contract/index.js';
+import { recoverInterruptedJobs } from '../sort/recover.js';
 import { classCounts } from '../store/classes.js';
 import { imageStatusCounts } from '../store/images-query.js';
 import type { Project } from '../store/project.js';
@@ -35,6 +36,9 @@ export function setupProject(
     // Jobs of the previous project stop before its database closes.
     if (ctx.openProject) await ctx.jobs.cancelAndWait();
     const project = ctx.open(path, create ?? true);
+    // A sort or undo that a crash interrupted is finished (or rolled back) before anything else touches the project.
+    const recovered = await recoverInterruptedJobs(project);
+    if (recovered.length > 0) ctx.emit({ type: 'data.changed', topics: ['jobs', 'images'] });
     rememberProject(ctx.dataDir, project.path);
     const described = info(project);
     ctx.emit({ type: 'project.changed', project: described });
