@@ -5,18 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedTensors, type ArchName, type VggSpec } from '../../electron/vision/arch.js';
 import { encodeSafetensors, type FloatTensor } from '../../electron/vision/safetensors.js';
+import { seededRandom } from '../helpers/random-vgg.js';
 
 /** A small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export function randomTensors(
   spec: VggSpec,
