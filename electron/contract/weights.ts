@@ -1,16 +1,9 @@
 import { z } from 'zod';
+import { ARCH_NAMES } from '../vision/arch.js';
 import { jobIdInput, method, noInput, pathString } from './common.js';
 
-export const archNames = [
-  'vgg11',
-  'vgg11_bn',
-  'vgg13',
-  'vgg13_bn',
-  'vgg16',
-  'vgg16_bn',
-  'vgg19',
-  'vgg19_bn',
-] as const;
+/** The architectures, from the one VGG description both engines build from. */
+export const archNames = ARCH_NAMES;
 export type Arch = (typeof archNames)[number];
 export const archSchema = z.enum(archNames);
 
