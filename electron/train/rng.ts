@@ -9,13 +9,32 @@ export class SeededRandom {
     this.state = seed >>> 0;
   }
 
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** 32 uniformly random bits. */
+  uint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.uint32() / 4294967296;
+  }
+
+  /**
+   * An inverted-dropout mask for rate 0.5: each value is 0 or 2 with equal probability (kept values are scaled by
+   * 1/(1−0.5)), one random bit per value.
+   */
+  halfDropoutMask(count: number): Float32Array {
+    const mask = new Float32Array(count);
+    for (let i = 0; i < count; i += 32) {
+      const bits = this.uint32();
+      const end = Math.min(32, count - i);
+      for (let b = 0; b < end; b++) mask[i + b] = (bits >>> b) & 1 ? 2 : 0;
+    }
+    return mask;
   }
 
   /** Uniform integer in [0, n). */
