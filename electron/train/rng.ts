@@ -29,10 +29,12 @@ export class SeededRandom {
    */
   halfDropoutMask(count: number): Float32Array {
     const mask = new Float32Array(count);
+    // Written as IEEE bit patterns (2.0f is 0x40000000): an integer store per value, no branch, no conversion.
+    const bits32 = new Uint32Array(mask.buffer);
     for (let i = 0; i < count; i += 32) {
       const bits = this.uint32();
       const end = Math.min(32, count - i);
-      for (let b = 0; b < end; b++) mask[i + b] = (bits >>> b) & 1 ? 2 : 0;
+      for (let b = 0; b < end; b++) bits32[i + b] = ((bits >>> b) & 1) << 30;
     }
     return mask;
   }
