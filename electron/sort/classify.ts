@@ -23,7 +23,7 @@ import type { Project } from '../store/project.js';
 import { scanFolder } from '../store/scan.js';
 import { buildModelOnnx } from '../train/export.js';
 import { row, runPipeline } from '../vision/pipeline.js';
-import { OnnxClassifierEngine, PROBS_OUTPUT } from './classifier-engine.js';
+import { createClassifierEngine, PROBS_OUTPUT } from './classifier-engine.js';
 import { realPathOfMaybeMissing } from './paths.js';
 import { kindOf } from './fs-ops.js';
 import { currentOwner } from './owner.js';
@@ -130,7 +130,7 @@ export async function classifyFolder(
     sourceDir,
     params: { topK: k, files: files.length, owner: currentOwner() },
   });
-  const engine = await OnnxClassifierEngine.create(model.onnx, model.inputSize);
+  const engine = await createClassifierEngine(model.onnx, model.inputSize);
   const predictions: (ClassifiedFile | undefined)[] = new Array(files.length);
   try {
     const result = await runPipeline(

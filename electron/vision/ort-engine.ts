@@ -77,10 +77,21 @@ export class OrtVggEngine implements InferenceEngine {
    * of the initializers; callers that no longer need `weights` should drop them too, so only ORT holds the weights.
    */
   static async create(weights: LoadedWeights, options: OrtEngineOptions): Promise<OrtVggEngine> {
+    // async: a graph-building error (a bad head override) is a rejection, like every other failure here.
+    return OrtVggEngine.fromOnnx(buildVggOnnx(weights, options), options);
+  }
+
+  /**
+   * Starts a session on ONNX bytes already built (a fine-tuned model, an imported export). A GPU provider that fails
+   * to start falls back to the CPU, with the reason kept.
+   */
+  static async fromOnnx(
+    model: Uint8Array,
+    options: Pick<OrtEngineOptions, 'inputSize' | 'outputs' | 'executionProvider' | 'threads'>,
+  ): Promise<OrtVggEngine> {
     const ort = loadOrt();
     const provider = options.executionProvider ?? defaultExecutionProvider();
     const threads = options.threads ?? availableParallelism();
-    let model: Uint8Array | undefined = buildVggOnnx(weights, options);
     const sessionOptions = (ep: OrtExecutionProvider): Ort.InferenceSession.SessionOptions => ({
       executionProviders: [ep],
       intraOpNumThreads: threads,
@@ -89,9 +100,9 @@ export class OrtVggEngine implements InferenceEngine {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
+    let session: Ort.InferenceSession;
+    let fallbackReason: string | undefined;
     try {
-      let fallbackReason: string | undefined;
-      let session: Ort.InferenceSession;
       try {
         session = await ort.InferenceSession.create(model, sessionOptions(provider));
       } catch (error) {
@@ -99,9 +110,6 @@ export class OrtVggEngine implements InferenceEngine {
         fallbackReason = `${provider} provider failed to start: ${(error as Error).message.split('\n')[0]}`;
         session = await ort.InferenceSession.create(model, sessionOptions('cpu'));
       }
-      model = undefined;
-      const used = fallbackReason ? 'cpu' : provider;
-      return new OrtVggEngine(session, options.inputSize, [...options.outputs], used, fallbackReason);
     } catch (error) {
       throw new SortaError(
         'internal',
@@ -111,6 +119,18 @@ export class OrtVggEngine implements InferenceEngine {
         },
       );
     }
+    const missing = [INPUT_NAME, ...options.outputs].filter(
+      (name) => !session.inputNames.includes(name) && !session.outputNames.includes(name),
+    );
+    if (missing.length > 0) {
+      await session.release();
+      throw new SortaError(
+        'invalid-input',
+        `the ONNX model has no ${missing.map((n) => `'${n}'`).join(', ')}`,
+      );
+    }
+    const used = fallbackReason ? 'cpu' : provider;
+    return new OrtVggEngine(session, options.inputSize, [...options.outputs], used, fallbackReason);
   }
 
   async run(input: Float32Array, count: number): Promise<Record<string, Float32Array>> {
