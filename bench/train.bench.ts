@@ -7,7 +7,7 @@
  * epochs, batch size, optimiser and validation pass; ratio = PyTorch time / TF.js time (target ≥ 0.8).
  *
  * Environment: SORTA_BENCH_IMAGES (default 24), SORTA_BENCH_LAST_EPOCHS (default 10), SORTA_BENCH_FULL_EPOCHS
- * (default 1).
+ * (default 1; 0 skips a mode).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,6 +135,7 @@ async function benchTraining(): Promise<void> {
     ['last', 4096, LAST_EPOCHS],
     ['full', 25088, FULL_EPOCHS],
   ] as const) {
+    if (epochs === 0) continue;
     const data = randomData(dim);
     const t = performance.now();
     // Early stopping off (patience ≥ epochs) so both sides run the same number of epochs.
