@@ -2,36 +2,14 @@
  * Fixtures for the fine-tune tests: real Fashion-MNIST images (Debian's dataset-fashion-mnist, IDX files gzipped)
  * written as PNG class folders, imported into a real project, and a small random VGG backbone saved as safetensors.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { vggSpec, type ArchName } from '../../electron/vision/arch.js';
 import { encodeSafetensors } from '../../electron/vision/safetensors.js';
+import { loadFashionMnist } from '../helpers/fashion-mnist-png.js';
 import { randomVggWeights } from '../helpers/random-vgg.js';
-
-const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_NAMES = [
-  't-shirt',
-  'trouser',
-  'pullover',
-  'dress',
-  'coat',
-  'sandal',
-  'shirt',
-  'sneaker',
-  'bag',
-  'ankle-boot',
-];
-
-/** IDX: big-endian magic + dimensions, then uint8 data. */
-function readIdx(file: string): { dims: number[]; data: Buffer } {
-  const bytes = gunzipSync(readFileSync(join(FASHION_DIR, file)));
-  const ndim = bytes[3];
-  const dims = Array.from({ length: ndim }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
-  return { dims, data: bytes.subarray(4 + 4 * ndim) };
-}
 
 /** Writes `perClass` 28×28 PNGs of each class into `<dir>/<class>/`, from the t10k split. */
 export async function writeFashionFolders(
@@ -40,21 +18,18 @@ export async function writeFashionFolders(
   perClass: number,
   options: { skip?: number } = {},
 ): Promise<void> {
-  const images = readIdx('t10k-images-idx3-ubyte.gz');
-  const labels = readIdx('t10k-labels-idx1-ubyte.gz');
-  const size = images.dims[1] * images.dims[2];
+  const set = loadFashionMnist('t10k');
   const seen = new Map<string, number>();
   const writes: Promise<unknown>[] = [];
-  for (let i = 0; i < labels.dims[0]; i++) {
-    const name = FASHION_NAMES[labels.data[i]];
+  for (let i = 0; i < set.count; i++) {
+    const name = set.label(i);
     if (!classes.includes(name)) continue;
     const n = seen.get(name) ?? 0;
     seen.set(name, n + 1);
     if (n < (options.skip ?? 0) || n >= (options.skip ?? 0) + perClass) continue;
     mkdirSync(join(dir, name), { recursive: true });
-    const pixels = images.data.subarray(i * size, (i + 1) * size);
     writes.push(
-      sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
+      sharp(Buffer.from(set.pixels(i)), { raw: { width: 28, height: 28, channels: 1 } })
         .png()
         .toFile(join(dir, name, `${name}-${String(i).padStart(5, '0')}.png`)),
     );
