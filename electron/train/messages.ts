@@ -6,7 +6,7 @@ import type { SerializedError } from '../shared/errors.js';
 import type { ArchName } from '../vision/arch.js';
 import type { HeadMode, HeadWeights } from './head-model.js';
 import type { ClassificationMetrics, TrainingCurves } from './metrics.js';
-import type { ResolvedTrainingOptions } from './trainer.js';
+import type { EpochReport, ResolvedTrainingOptions } from './trainer.js';
 
 export interface TrainJobImage {
   imageId: number;
@@ -44,16 +44,7 @@ export type TrainPhase = 'weights' | 'features' | 'training';
 
 export type TrainEvent =
   | { type: 'phase'; phase: TrainPhase; done: number; total: number; cached?: number }
-  | {
-      type: 'epoch';
-      epoch: number;
-      epochs: number;
-      trainLoss: number;
-      trainAccuracy: number;
-      valLoss: number | null;
-      valAccuracy: number | null;
-      etaMs: number;
-    }
+  | ({ type: 'epoch' } & EpochReport)
   | { type: 'warning'; message: string };
 
 export interface TrainJobResult {
