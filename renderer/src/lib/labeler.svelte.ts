@@ -34,6 +34,8 @@ export class Labeler {
     const ids = this.targets();
     if (ids.length === 0) return;
     const bulk = ids.length > 1;
+    // Advance before the round trip: a fast typist's next key must go to the next image, not to this one again.
+    if (!bulk && this.autoAdvance) this.move(1);
     this.busy = true;
     try {
       await this.api.invoke('labels.set', { imageIds: ids, classId });
@@ -47,8 +49,6 @@ export class Labeler {
         const name = classId === null ? 'cleared' : this.classes.byId.get(classId)?.name;
         this.notifier.success(`${ids.length} images ${classId === null ? 'cleared' : `labelled ${name}`}`);
         this.selection.clear();
-      } else if (this.autoAdvance) {
-        this.move(1);
       }
       await this.classes.refresh();
     } catch (error) {
