@@ -132,16 +132,26 @@ type Driver = 'images' | 'labels' | 'predictions';
  * needs no sort and stops after offset + limit matches; walking one class's labels (or predictions) by index
  * touches only that class but sorts it. queryImages picks the cheaper for each page.
  */
-function fromClause(driver: Driver): string {
-  if (driver === 'labels')
-    return `FROM labels l CROSS JOIN images i ON i.id = l.image_id
-      LEFT JOIN predictions_review p ON p.image_id = i.id`;
+function fromClause(driver: Driver, joins: { labels: boolean; predictions: boolean } = ALL_JOINS): string {
+  const labels = joins.labels ? 'LEFT JOIN labels l ON l.image_id = i.id' : '';
+  const predictions = joins.predictions ? 'LEFT JOIN predictions_review p ON p.image_id = i.id' : '';
+  if (driver === 'labels') return `FROM labels l CROSS JOIN images i ON i.id = l.image_id ${predictions}`;
   if (driver === 'predictions')
-    return `FROM predictions_review p CROSS JOIN images i ON i.id = p.image_id
-      LEFT JOIN labels l ON l.image_id = i.id`;
-  return `FROM images i
-      LEFT JOIN labels l ON l.image_id = i.id
-      LEFT JOIN predictions_review p ON p.image_id = i.id`;
+    return `FROM predictions_review p CROSS JOIN images i ON i.id = p.image_id ${labels}`;
+  return `FROM images i ${labels} ${predictions}`;
+}
+
+const ALL_JOINS = { labels: true, predictions: true };
+
+/** The joins a filter needs to decide which images match (the page's own columns are joined afterwards). */
+function joinsFor(filter: ImageFilter): { labels: boolean; predictions: boolean } {
+  return {
+    labels: filter.classId !== undefined || Boolean(filter.unlabelled),
+    predictions:
+      filter.predictedClassId !== undefined ||
+      filter.confidenceMin !== undefined ||
+      filter.confidenceMax !== undefined,
+  };
 }
 
 /**
@@ -188,12 +198,21 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
     sql += `${sql ? ' AND' : 'WHERE'} (i.path, i.id) > (?, ?)`;
     params.push(query.after.path, query.after.id);
   }
+  // Two steps: find the page's ids walking only what the filter needs (deep offsets skip rows cheaply), then join
+  // the label and prediction columns for those rows alone.
+  const driver = chooseDriver(project, query, offset + limit);
   const rows = project
     .statement(
-      `SELECT i.id, i.path, i.root_id, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.error,
+      `WITH page AS MATERIALIZED (
+         SELECT i.id AS id ${fromClause(driver, joinsFor(query))} ${sql} ORDER BY i.path, i.id LIMIT ? OFFSET ?
+       )
+       SELECT i.id, i.path, i.root_id, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.error,
               l.class_id AS l_class, l.source AS l_source, l.confidence AS l_confidence, l.model_id AS l_model,
               p.class_id AS p_class, p.confidence AS p_confidence, p.model_id AS p_model
-       ${fromClause(chooseDriver(project, query, offset + limit))} ${sql} ORDER BY i.path, i.id LIMIT ? OFFSET ?`,
+       FROM page CROSS JOIN images i ON i.id = page.id
+       LEFT JOIN labels l ON l.image_id = i.id
+       LEFT JOIN predictions_review p ON p.image_id = i.id
+       ORDER BY i.path, i.id`,
     )
     .all(...params, limit, offset) as Row[];
   return rows.map((r) => ({
@@ -222,7 +241,9 @@ export function countImages(project: Project, filter: ImageFilter = {}): number 
   const { sql, params } = whereClause(filter);
   return (
     project
-      .statement(`SELECT count(*) AS n ${fromClause(chooseDriver(project, filter, Infinity))} ${sql}`)
+      .statement(
+        `SELECT count(*) AS n ${fromClause(chooseDriver(project, filter, Infinity), joinsFor(filter))} ${sql}`,
+      )
       .get(...params) as { n: number }
   ).n;
 }
