@@ -5,6 +5,7 @@
 import { getContext, setContext } from 'svelte';
 import type { ProjectInfo, RecentProject, SortaEvent, SystemInfo } from '../../../electron/contract/index.js';
 import type { SortaClient } from './api';
+import { ClassEditor } from './class-editor.svelte';
 import { ClassList } from './classes.svelte';
 import { Gallery } from './gallery.svelte';
 import { Importer } from './importer.svelte';
@@ -28,6 +29,7 @@ export class AppState {
   readonly theme = new Theme();
   readonly jobs = new Jobs();
   readonly classes: ClassList;
+  readonly classEditor: ClassEditor;
   readonly gallery: Gallery;
   readonly selection = new Selection();
   readonly labeler: Labeler;
@@ -38,6 +40,7 @@ export class AppState {
   constructor(readonly api: SortaClient) {
     this.classes = new ClassList(api);
     this.gallery = new Gallery(api, (error) => this.notifier.error('Could not load images', error));
+    this.classEditor = new ClassEditor(api, this.classes, this.gallery, this.notifier);
     this.labeler = new Labeler(api, this.gallery, this.selection, this.classes, this.notifier);
     this.importer = new Importer(api, this.jobs, this.notifier, () => this.refreshProject());
     this.trainer = new Trainer(api, this.jobs, this.notifier);
