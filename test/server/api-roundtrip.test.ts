@@ -10,23 +10,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { WebSocket } from 'ws';
-import { createClient, type SortaClient } from '../../electron/contract/client.js';
+import type { SortaClient } from '../../electron/contract/client.js';
 import type { SortaEvent } from '../../electron/contract/index.js';
-import {
-  webTransport,
-  type WebSocketFactory,
-  type WebTransport,
-} from '../../electron/contract/web-transport.js';
+import type { WebTransport } from '../../electron/contract/web-transport.js';
 import { SortaError } from '../../electron/shared/errors.js';
 import { loadFashionMnist, writeFashionPngs } from '../helpers/fashion-mnist-png.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { startHarness, type Harness } from './helpers.js';
+import { connectWebClient, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
 let transport: WebTransport;
 let api: SortaClient;
-const events: SortaEvent[] = [];
+let events: SortaEvent[];
 let projectPath: string;
 let imagesDir: string;
 
@@ -59,15 +54,7 @@ before(async () => {
     folders: true,
   });
   await writeFashionPngs(set, imagesDir, { classes: ['dress'], perClass: 3, start: 500, prefix: 'loose-' });
-  transport = webTransport({
-    baseUrl: h.base,
-    token: h.server.token,
-    WebSocket: WebSocket as unknown as WebSocketFactory,
-  });
-  api = createClient(transport);
-  api.onAny((event) => events.push(event));
-  // The socket is open once the server's first broadcast reaches us; give it a moment to connect.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  ({ transport, api, events } = await connectWebClient(h));
 });
 
 after(async () => {

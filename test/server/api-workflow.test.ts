@@ -6,25 +6,21 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
-import { createClient, type SortaClient } from '../../electron/contract/client.js';
+import type { SortaClient } from '../../electron/contract/client.js';
 import type { SortaEvent } from '../../electron/contract/index.js';
-import {
-  webTransport,
-  type WebSocketFactory,
-  type WebTransport,
-} from '../../electron/contract/web-transport.js';
+import type { WebTransport } from '../../electron/contract/web-transport.js';
 import { loadFashionMnist, writeFashionPngs } from '../helpers/fashion-mnist-png.js';
+import { snapshot } from '../sort/helpers.js';
 import { writeSmallBackbone } from '../train/helpers.js';
-import { startHarness, type Harness } from './helpers.js';
+import { connectWebClient, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
 let transport: WebTransport;
 let api: SortaClient;
-const events: SortaEvent[] = [];
+let events: SortaEvent[];
 let projectPath: string;
 let inbox: string;
 let outDir: string;
@@ -38,20 +34,6 @@ function query<T>(sql: string, ...params: unknown[]): T[] {
   } finally {
     db.close();
   }
-}
-
-/** Every file under `dir` (relative path → SHA-256 of its bytes). */
-function snapshot(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 before(async () => {
@@ -70,14 +52,7 @@ before(async () => {
   });
   mkdirSync(inbox);
   await writeFashionPngs(set, inbox, { classes: ['bag', 'trouser', 'sneaker'], perClass: 2, start: 2000 });
-  transport = webTransport({
-    baseUrl: h.base,
-    token: h.server.token,
-    WebSocket: WebSocket as unknown as WebSocketFactory,
-  });
-  api = createClient(transport);
-  api.onAny((event) => events.push(event));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  ({ transport, api, events } = await connectWebClient(h));
 });
 
 after(async () => {

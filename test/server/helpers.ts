@@ -5,7 +5,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../electron/app/create-app.js';
+import { WebSocket } from 'ws';
+import { createClient, type SortaClient } from '../../electron/contract/client.js';
 import type { SortaEvent } from '../../electron/contract/index.js';
+import {
+  webTransport,
+  type WebSocketFactory,
+  type WebTransport,
+} from '../../electron/contract/web-transport.js';
 import { startWebServer, type WebServer } from '../../electron/server/server.js';
 
 export interface Harness {
@@ -120,4 +127,21 @@ export function rawRequest(port: number, target: string, host = `127.0.0.1:${por
       Buffer.from(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 'latin1'),
     );
   });
+}
+
+/** The renderer's own web client on the harness's server, recording every event it receives. */
+export async function connectWebClient(
+  h: Harness,
+): Promise<{ transport: WebTransport; api: SortaClient; events: SortaEvent[] }> {
+  const transport = webTransport({
+    baseUrl: h.base,
+    token: h.server.token,
+    WebSocket: WebSocket as unknown as WebSocketFactory,
+  });
+  const api = createClient(transport);
+  const events: SortaEvent[] = [];
+  api.onAny((event) => events.push(event));
+  // The socket is open once the server's first broadcast reaches us; give it a moment to connect.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { transport, api, events };
 }
