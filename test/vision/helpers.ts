@@ -1,9 +1,13 @@
 /** Shared helpers for the vision tests: random VGG weights in memory and as safetensors files. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedTensors, type ArchName, type VggSpec } from '../../electron/vision/arch.js';
+import type { InferenceEngine } from '../../electron/vision/ort-engine.js';
+import { row, runPipeline } from '../../electron/vision/pipeline.js';
+import type { PreprocessOptions } from '../../electron/vision/preprocess.js';
 import { encodeSafetensors, type FloatTensor } from '../../electron/vision/safetensors.js';
 import { seededRandom } from '../helpers/random-vgg.js';
 
@@ -71,4 +75,41 @@ export interface ParityFixtures {
 
 export function readParityFixtures(): ParityFixtures {
   return JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as ParityFixtures;
+}
+
+/** Largest |a[i] − b[i]|; the lengths must agree. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+/**
+ * Runs fixture cases through the real path (decode, preprocessing, the batching pipeline, `engine`) in batches of
+ * 4 and returns each case with its logits and pooled features. The caller closes the engine.
+ */
+export async function runParityCases(
+  engine: InferenceEngine,
+  cases: ParityCase[],
+  preprocess: PreprocessOptions = {},
+): Promise<{ case: ParityCase; logits: Float32Array; pooled: Float32Array }[]> {
+  const got = new Map<number, { logits: Float32Array; pooled: Float32Array }>();
+  const result = await runPipeline(
+    engine,
+    cases.map((c) => join(FIXTURES, c.image)),
+    {
+      batchSize: 4,
+      preprocess,
+      onBatch: ({ indices, outputs }) =>
+        indices.forEach((index, r) =>
+          got.set(index, {
+            logits: row(outputs.logits, indices.length, r).slice(),
+            pooled: row(outputs.pooled, indices.length, r).slice(),
+          }),
+        ),
+    },
+  );
+  assert.deepEqual(result.errors, []);
+  return cases.map((c, i) => ({ case: c, ...got.get(i)! }));
 }

@@ -7,56 +7,39 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { OrtVggEngine } from '../../electron/vision/ort-engine.js';
-import { row, runPipeline } from '../../electron/vision/pipeline.js';
 import type { PreprocessOptions } from '../../electron/vision/preprocess.js';
 import { loadVggWeights } from '../../electron/vision/weights.js';
-import { FIXTURES, readParityFixtures, type ParityCase as Case, type ParityFixtures } from './helpers.js';
+import {
+  FIXTURES,
+  maxAbsDiff,
+  readParityFixtures,
+  runParityCases,
+  type ParityCase,
+  type ParityFixtures,
+} from './helpers.js';
 
 const expected = readParityFixtures();
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-};
 const centered = (v: ArrayLike<number>) => {
   const mean = Array.from(v).reduce((s, x) => s + x, 0) / v.length;
   return Array.from(v, (x) => x - mean);
 };
 const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((best, x, i, a) => (x > a[best] ? i : best), 0);
 
-/** Runs every case of one model at one size through the pipeline, in batches of 4. */
+/** Runs every case of one model at one size on ONNX Runtime. */
 async function runCases(
   model: ParityFixtures['models'][number],
   inputSize: number,
-  cases: Case[],
+  cases: ParityCase[],
   preprocess: PreprocessOptions = {},
 ) {
   const weights = await loadVggWeights(join(FIXTURES, model.weights), model.arch);
   const engine = await OrtVggEngine.create(weights, { inputSize, outputs: ['logits', 'pooled'] });
-  const got = new Map<number, { logits: Float32Array; pooled: Float32Array }>();
   try {
-    const result = await runPipeline(
-      engine,
-      cases.map((c) => join(FIXTURES, c.image)),
-      {
-        batchSize: 4,
-        preprocess,
-        onBatch: ({ indices, outputs }) =>
-          indices.forEach((index, r) =>
-            got.set(index, {
-              logits: row(outputs.logits, indices.length, r).slice(),
-              pooled: row(outputs.pooled, indices.length, r).slice(),
-            }),
-          ),
-      },
-    );
-    assert.deepEqual(result.errors, []);
+    return await runParityCases(engine, cases, preprocess);
   } finally {
     await engine.close();
   }
-  return cases.map((c, i) => ({ case: c, ...got.get(i)! }));
 }
 
 describe('PyTorch parity (ONNX Runtime)', () => {

@@ -5,37 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { loadTf, type TfRuntime } from '../../electron/compute/tf-backend.js';
-import type { ArchName } from '../../electron/vision/arch.js';
-import { row, runPipeline } from '../../electron/vision/pipeline.js';
 import { TfjsVggEngine } from '../../electron/vision/tfjs-engine.js';
 import { loadVggWeights } from '../../electron/vision/weights.js';
+import { FIXTURES, maxAbsDiff, readParityFixtures, runParityCases } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/vision/', import.meta.url));
-
-interface Case {
-  model: string;
-  inputSize: number;
-  image: string;
-  kind: 'exact' | 'resampled';
-  logits: number[];
-  pooled?: number[];
-}
-const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as {
-  models: { name: string; arch: ArchName; weights: string }[];
-  cases: Case[];
-};
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-};
+const expected = readParityFixtures();
 
 describe('PyTorch parity (TF.js engine)', () => {
   let runtime: TfRuntime;
@@ -57,35 +35,20 @@ describe('PyTorch parity (TF.js engine)', () => {
           outputs: ['logits', 'pooled'],
           runtime,
         });
-        const got = new Map<number, { logits: Float32Array; pooled: Float32Array }>();
+        let results: Awaited<ReturnType<typeof runParityCases>>;
         try {
-          const result = await runPipeline(
-            engine,
-            cases.map((c) => join(FIXTURES, c.image)),
-            {
-              batchSize: 4,
-              onBatch: ({ indices, outputs }) =>
-                indices.forEach((index, r) =>
-                  got.set(index, {
-                    logits: row(outputs.logits, indices.length, r).slice(),
-                    pooled: row(outputs.pooled, indices.length, r).slice(),
-                  }),
-                ),
-            },
-          );
-          assert.deepEqual(result.errors, []);
+          results = await runParityCases(engine, cases);
         } finally {
           await engine.close();
         }
         assert.equal(runtime.tf.memory().numTensors, start, 'the engine left tensors behind');
         let worst = 0;
-        cases.forEach((c, i) => {
-          const { logits, pooled } = got.get(i)!;
+        for (const { case: c, logits, pooled } of results) {
           const diff = maxAbsDiff(logits, c.logits);
           worst = Math.max(worst, diff);
           assert.ok(diff <= 1e-3, `${c.image}: max |Δlogit| ${diff}`);
           if (c.pooled) assert.ok(maxAbsDiff(pooled, c.pooled) <= 1e-4, `${c.image}: pooled`);
-        });
+        }
         report.push(
           `TF.js (${runtime.backend}) ${model.name} @${inputSize}, ${cases.length} images: ` +
             `max |Δlogit| = ${worst.toExponential(2)}`,
