@@ -1,36 +1,13 @@
 /** system.info, jobs.running / jobs.cancel and fs.list (a folder browser for web mode). */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { DirListing, SystemInfo } from '../contract/index.js';
 import { describeFsError, SortaError } from '../shared/errors.js';
+import { IMAGE_EXTENSIONS } from '../shared/image-decode.js';
+import { packageVersion } from '../shared/package-info.js';
 import type { AppContext } from './context.js';
 import type { Registry } from './registry.js';
-
-const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.bmp',
-]);
-
-function packageVersion(): string {
-  try {
-    // electron/app/*.ts under tsx, dist/electron/app/*.js when built.
-    const url = new URL(
-      import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json',
-      import.meta.url,
-    );
-    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export interface SystemSetupOptions {
   /** Describes the compute backend (filled in lazily: loading TF.js is slow). */

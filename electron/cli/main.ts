@@ -3,7 +3,7 @@
  * option, bad option value).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../shared/package-info.js';
 import { reportFailure } from './output.js';
 import { UsageError } from './command.js';
 import { commandRegistrations } from './commands/index.js';
@@ -11,13 +11,6 @@ import { commandRegistrations } from './commands/index.js';
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('sorta')
