@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { method, noInput, pathString, rowId } from './common.js';
 import type { HeadMode, TrainParams } from './train.js';
+import type { ClassMetrics } from '../train/metrics.js';
 import type { Arch } from './weights.js';
+
+export type { ClassMetrics };
 
 export interface ModelSummary {
   id: number;
@@ -14,14 +17,6 @@ export interface ModelSummary {
   createdAt: number;
   trainMs: number | null;
   valAccuracy: number | null;
-}
-
-export interface ClassMetrics {
-  name: string;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
 }
 
 export interface ModelDetail extends ModelSummary {
