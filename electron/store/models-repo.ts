@@ -33,7 +33,7 @@ export function trainingSet(project: Project): TrainingSet {
       `SELECT images.id AS imageId, images.path AS path, images.hash AS hash, labels.class_id AS classId
          FROM labels JOIN images ON images.id = labels.image_id
         WHERE labels.source = 'human' AND images.status = 'ok'
-        ORDER BY images.id`,
+        ORDER BY images.path, images.id`,
     )
     .all() as { imageId: number; path: string; hash: string | null; classId: number }[];
   return {
