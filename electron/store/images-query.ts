@@ -29,7 +29,7 @@ export interface ImageFilter {
 export interface ImageQuery extends ImageFilter {
   /**
    * Keyset pagination: the page starts after this image (the last one of the previous page). Deep pages cost the
-   * same as the first; combine with offset 0.
+   * same as the first; combine with offset 0. Paths are unique, so the path alone places the page.
    */
   after?: { path: string; id: number };
   offset?: number;
@@ -79,7 +79,48 @@ interface Row {
   p_model: number | null;
 }
 
-function whereClause(filter: ImageFilter): { sql: string; params: unknown[] } {
+/**
+ * How a filter's matches are found in path order. Label and prediction rows carry their image's path (migration 2),
+ * so one class's labels, or the predictions, can be walked in path order by index, touching only those rows; the
+ * unlabelled images are the merge of two path-ordered indexes, images EXCEPT labels. Only filters on the image alone
+ * walk the images. Deep pages by offset then cost a walk of cheap index entries, not a lookup per image.
+ */
+type Driver = 'images' | 'labels' | 'predictions' | 'unlabelled';
+
+function driverFor(filter: ImageFilter): Driver {
+  if (filter.classId !== undefined) {
+    if (filter.unlabelled)
+      throw new SortaError(
+        'invalid-input',
+        'An image cannot be both unlabelled and of a class: choose one filter.',
+      );
+    return 'labels';
+  }
+  if (filtersPredictions(filter)) return 'predictions';
+  return filter.unlabelled ? 'unlabelled' : 'images';
+}
+
+function filtersPredictions(filter: ImageFilter): boolean {
+  return (
+    filter.predictedClassId !== undefined ||
+    filter.confidenceMin !== undefined ||
+    filter.confidenceMax !== undefined
+  );
+}
+
+/**
+ * The walked table's path column: the page order. Paths are unique (images.path is UNIQUE), so the path alone is a
+ * total order, equal to (path, id), and the path-first indexes serve it without a sort.
+ */
+const ORDER_PATH: Record<Driver, string> = {
+  images: 'i.path',
+  unlabelled: 'i.path',
+  labels: 'l.path',
+  predictions: 'p.path',
+};
+
+/** Conditions on the image row itself (status, path text, root). */
+function imageConditions(filter: ImageFilter): { conditions: string[]; params: unknown[] } {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const status = filter.status ?? (filter.errors ? 'error' : 'ok');
@@ -92,16 +133,28 @@ function whereClause(filter: ImageFilter): { sql: string; params: unknown[] } {
     conditions.push('i.status = ?');
     params.push(status);
   }
-  if (filter.classId !== undefined) {
-    if (filter.unlabelled)
-      throw new SortaError(
-        'invalid-input',
-        'An image cannot be both unlabelled and of a class: choose one filter.',
-      );
+  if (filter.pathContains) {
+    // LIKE is case-insensitive for ASCII, as SQLite's lower() is, and much cheaper per row than instr(lower()).
+    conditions.push("i.path LIKE ? ESCAPE '\\'");
+    params.push(`%${filter.pathContains.replace(/[\\%_]/g, '\\$&')}%`);
+  }
+  if (filter.rootId !== undefined) {
+    conditions.push('i.root_id = ?');
+    params.push(filter.rootId);
+  }
+  return { conditions, params };
+}
+
+/** Conditions on the walked label or prediction rows. */
+function rowConditions(filter: ImageFilter, driver: Driver): { conditions: string[]; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (driver === 'labels') {
     conditions.push('l.class_id = ?');
     params.push(filter.classId);
   }
-  if (filter.unlabelled) conditions.push('l.image_id IS NULL');
+  if (driver === 'predictions' && filter.unlabelled)
+    conditions.push('NOT EXISTS (SELECT 1 FROM labels u WHERE u.image_id = p.image_id)');
   if (filter.predictedClassId !== undefined) {
     conditions.push('p.class_id = ?');
     params.push(filter.predictedClassId);
@@ -114,75 +167,49 @@ function whereClause(filter: ImageFilter): { sql: string; params: unknown[] } {
     conditions.push('p.confidence <= ?');
     params.push(filter.confidenceMax);
   }
-  if (filter.pathContains) {
-    conditions.push('instr(lower(i.path), lower(?)) > 0');
-    params.push(filter.pathContains);
-  }
-  if (filter.rootId !== undefined) {
-    conditions.push('i.root_id = ?');
-    params.push(filter.rootId);
-  }
-  return { sql: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
+  return { conditions, params };
 }
 
-type Driver = 'images' | 'labels' | 'predictions';
+const FROM: Record<Exclude<Driver, 'unlabelled'>, string> = {
+  images: 'FROM images i',
+  labels: 'FROM labels l CROSS JOIN images i ON i.id = l.image_id',
+  predictions: 'FROM predictions_review p CROSS JOIN images i ON i.id = p.image_id',
+};
 
 /**
- * The joins, with the table SQLite's outer loop walks (CROSS JOIN fixes the order). Walking images in path order
- * needs no sort and stops after offset + limit matches; walking one class's labels (or predictions) by index
- * touches only that class but sorts it. queryImages picks the cheaper for each page.
+ * The matching images' paths, one column, and the ORDER BY (page order) that the walked index satisfies. `after`
+ * starts past that path.
  */
-function fromClause(driver: Driver, joins: { labels: boolean; predictions: boolean } = ALL_JOINS): string {
-  const labels = joins.labels ? 'LEFT JOIN labels l ON l.image_id = i.id' : '';
-  const predictions = joins.predictions ? 'LEFT JOIN predictions_review p ON p.image_id = i.id' : '';
-  if (driver === 'labels') return `FROM labels l CROSS JOIN images i ON i.id = l.image_id ${predictions}`;
-  if (driver === 'predictions')
-    return `FROM predictions_review p CROSS JOIN images i ON i.id = p.image_id ${labels}`;
-  return `FROM images i ${labels} ${predictions}`;
-}
-
-const ALL_JOINS = { labels: true, predictions: true };
-
-/** The joins a filter needs to decide which images match (the page's own columns are joined afterwards). */
-function joinsFor(filter: ImageFilter): { labels: boolean; predictions: boolean } {
+function matches(
+  filter: ImageFilter,
+  after: ImageQuery['after'],
+): { sql: string; params: unknown[]; orderBy: string } {
+  const driver = driverFor(filter);
+  const path = ORDER_PATH[driver];
+  const image = imageConditions(filter);
+  const where = (list: string[]) => (list.length ? `WHERE ${list.join(' AND ')}` : '');
+  const afterPath = (column: string) => (after ? [`${column} > ?`] : []);
+  const afterParams = after ? [after.path] : [];
+  if (driver === 'unlabelled') {
+    // A merge of two path-ordered indexes (SQLite's MERGE (EXCEPT)), with no lookup per image. Labels of images
+    // that are not listed (another status) are simply not in the left side.
+    return {
+      sql:
+        `SELECT i.path FROM images i ${where([...image.conditions, ...afterPath('i.path')])} ` +
+        `EXCEPT SELECT l.path FROM labels l ${where(afterPath('l.path'))}`,
+      params: [...image.params, ...afterParams, ...afterParams],
+      orderBy: 'ORDER BY 1',
+    };
+  }
+  const rows = rowConditions(filter, driver);
+  let from = FROM[driver];
+  if (driver === 'labels' && filtersPredictions(filter))
+    from += ' JOIN predictions_review p ON p.image_id = l.image_id';
   return {
-    labels: filter.classId !== undefined || Boolean(filter.unlabelled),
-    predictions:
-      filter.predictedClassId !== undefined ||
-      filter.confidenceMin !== undefined ||
-      filter.confidenceMax !== undefined,
+    sql: `SELECT ${path} ${from} ${where([...rows.conditions, ...image.conditions, ...afterPath(path)])}`,
+    params: [...rows.params, ...image.params, ...afterParams],
+    orderBy: `ORDER BY ${path}`,
   };
-}
-
-/**
- * Rows the path-order walk reads to fill the page ≈ (offset + limit) × images / class size; the class walk reads
- * the class and sorts it (≈ 3 × class size). Both counts come from indexes.
- */
-function chooseDriver(project: Project, filter: ImageFilter, rowsWanted: number): Driver {
-  const candidates: [Driver, number][] = [];
-  if (filter.classId !== undefined)
-    candidates.push([
-      'labels',
-      project
-        .statement('SELECT count(*) FROM labels WHERE class_id = ?')
-        .pluck()
-        .get(filter.classId) as number,
-    ]);
-  if (filter.predictedClassId !== undefined)
-    candidates.push([
-      'predictions',
-      project
-        .statement('SELECT count(*) FROM predictions_review WHERE class_id = ?')
-        .pluck()
-        .get(filter.predictedClassId) as number,
-    ]);
-  if (candidates.length === 0) return 'images';
-  const [driver, size] = candidates.sort((x, y) => x[1] - y[1])[0];
-  // Path text can match anywhere in path order (often one folder at the end), so the bounded class walk wins.
-  if (filter.pathContains) return driver;
-  const images = project.statement('SELECT count(*) FROM images').pluck().get() as number;
-  const pathWalk = (rowsWanted * images) / Math.max(1, size);
-  return pathWalk > 3 * size ? driver : 'images';
 }
 
 export function queryImages(project: Project, query: ImageQuery = {}): ImageItem[] {
@@ -192,27 +219,19 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
     throw new SortaError('invalid-input', `Page size must be an integer from 1 to 1000, got ${limit}.`);
   if (!Number.isInteger(offset) || offset < 0)
     throw new SortaError('invalid-input', `Offset must be a non-negative integer, got ${offset}.`);
-  const { sql: filterSql, params } = whereClause(query);
-  let sql = filterSql;
-  if (query.after) {
-    sql += `${sql ? ' AND' : 'WHERE'} (i.path, i.id) > (?, ?)`;
-    params.push(query.after.path, query.after.id);
-  }
-  // Two steps: find the page's ids walking only what the filter needs (deep offsets skip rows cheaply), then join
-  // the label and prediction columns for those rows alone.
-  const driver = chooseDriver(project, query, offset + limit);
+  const { sql, params, orderBy } = matches(query, query.after);
+  // Two steps: find the page's paths walking only what the filter needs, then join the label and prediction
+  // columns for those rows alone.
   const rows = project
     .statement(
-      `WITH page AS MATERIALIZED (
-         SELECT i.id AS id ${fromClause(driver, joinsFor(query))} ${sql} ORDER BY i.path, i.id LIMIT ? OFFSET ?
-       )
+      `WITH page(path) AS MATERIALIZED (${sql} ${orderBy} LIMIT ? OFFSET ?)
        SELECT i.id, i.path, i.root_id, i.size, i.mtime_ms, i.hash, i.width, i.height, i.format, i.status, i.error,
               l.class_id AS l_class, l.source AS l_source, l.confidence AS l_confidence, l.model_id AS l_model,
               p.class_id AS p_class, p.confidence AS p_confidence, p.model_id AS p_model
-       FROM page CROSS JOIN images i ON i.id = page.id
+       FROM page CROSS JOIN images i ON i.path = page.path
        LEFT JOIN labels l ON l.image_id = i.id
        LEFT JOIN predictions_review p ON p.image_id = i.id
-       ORDER BY i.path, i.id`,
+       ORDER BY page.path`,
     )
     .all(...params, limit, offset) as Row[];
   return rows.map((r) => ({
@@ -238,14 +257,11 @@ export function queryImages(project: Project, query: ImageQuery = {}): ImageItem
 
 /** How many images match the filter (for the grid's scroll size). */
 export function countImages(project: Project, filter: ImageFilter = {}): number {
-  const { sql, params } = whereClause(filter);
-  return (
-    project
-      .statement(
-        `SELECT count(*) AS n ${fromClause(chooseDriver(project, filter, Infinity), joinsFor(filter))} ${sql}`,
-      )
-      .get(...params) as { n: number }
-  ).n;
+  const { sql, params } = matches(filter, undefined);
+  return project
+    .statement(`SELECT count(*) FROM (${sql})`)
+    .pluck()
+    .get(...params) as number;
 }
 
 /** Counts by status, for the project summary. */

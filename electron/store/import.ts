@@ -300,7 +300,8 @@ export async function importFolder(
     if (folderLabels) {
       const hasLabel = project.statement('SELECT 1 FROM labels WHERE image_id = ?');
       const insertLabel = project.statement(
-        "INSERT INTO labels (image_id, class_id, source, updated_at) VALUES (?, ?, 'human', ?)",
+        `INSERT INTO labels (image_id, class_id, source, updated_at, path)
+         SELECT id, ?, 'human', ?, path FROM images WHERE id = ?`,
       );
       project.db.transaction(() => {
         const stamp = Date.now();
@@ -312,7 +313,7 @@ export async function importFolder(
         for (const folder of [...new Set(toLabel.map((n) => n.folder!))].sort())
           classIds.set(folder, ensureClass(project, folder).id);
         for (const { id, folder } of toLabel) {
-          insertLabel.run(id, classIds.get(folder!)!, stamp);
+          insertLabel.run(classIds.get(folder!)!, stamp, id);
           labeled++;
         }
       })();

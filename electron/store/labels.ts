@@ -83,9 +83,10 @@ function writeEditSide(project: Project, editId: number, side: 'before' | 'after
     .run(editId);
   project
     .statement(
-      `INSERT INTO labels (image_id, class_id, source, confidence, model_id, updated_at)
-       SELECT image_id, ${side}_class_id, ${side}_source, ${side}_confidence, ${side}_model_id, ?
-         FROM label_edit_items WHERE edit_id = ? AND ${side}_class_id IS NOT NULL
+      `INSERT INTO labels (image_id, class_id, source, confidence, model_id, updated_at, path)
+       SELECT e.image_id, e.${side}_class_id, e.${side}_source, e.${side}_confidence, e.${side}_model_id, ?, i.path
+         FROM label_edit_items e JOIN images i ON i.id = e.image_id
+        WHERE e.edit_id = ? AND e.${side}_class_id IS NOT NULL
        ON CONFLICT(image_id) DO UPDATE SET class_id = excluded.class_id, source = excluded.source,
          confidence = excluded.confidence, model_id = excluded.model_id, updated_at = excluded.updated_at`,
     )
@@ -232,13 +233,21 @@ export interface PredictionInput {
  */
 export function setPredictions(project: Project, predictions: readonly PredictionInput[]): number {
   const upsert = project.statement(
-    `INSERT INTO predictions_review (image_id, model_id, class_id, confidence, created_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO predictions_review (image_id, model_id, class_id, confidence, created_at, path)
+     VALUES (@imageId, @modelId, @classId, @confidence, @now, (SELECT path FROM images WHERE id = @imageId))
      ON CONFLICT(image_id) DO UPDATE SET model_id = excluded.model_id, class_id = excluded.class_id,
        confidence = excluded.confidence, created_at = excluded.created_at`,
   );
   return project.db.transaction(() => {
     const now = Date.now();
-    for (const p of predictions) upsert.run(p.imageId, p.modelId ?? null, p.classId, p.confidence, now);
+    for (const p of predictions)
+      upsert.run({
+        imageId: p.imageId,
+        modelId: p.modelId ?? null,
+        classId: p.classId,
+        confidence: p.confidence,
+        now,
+      });
     return predictions.length;
   })();
 }

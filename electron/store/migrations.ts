@@ -148,11 +148,49 @@ CREATE TABLE file_ops (
 );
 `;
 
+/**
+ * Fast filtered pages in path order. A page deep into one class (or one predicted class, or a confidence range) used
+ * to walk every image in path order, looking up its label or prediction. With the image's path copied onto its
+ * label and prediction rows (paths never change: a moved file is a new image), an index gives those rows in path
+ * order with their class (and confidence) beside them, so a deep page walks cheap index entries, and "unlabelled"
+ * becomes a merge of two path-ordered indexes (images EXCEPT labels). The copy
+ * costs no extra row writes; the triggers refuse a row whose path is not its image's, so no writer can forget it.
+ */
+const PATH_ORDER = `
+ALTER TABLE labels ADD COLUMN path TEXT;
+UPDATE labels SET path = (SELECT path FROM images WHERE id = labels.image_id);
+-- One index serves both walks (a class's labels: a filter on the index entries; the EXCEPT merge), so labelling
+-- maintains one index, as before; class_id stays in it for the class-delete cascade and the counts per class.
+DROP INDEX labels_class;
+CREATE INDEX labels_path_class ON labels(path, class_id);
+
+ALTER TABLE predictions_review ADD COLUMN path TEXT;
+UPDATE predictions_review SET path = (SELECT path FROM images WHERE id = predictions_review.image_id);
+CREATE INDEX predictions_review_path ON predictions_review(path, class_id, confidence);
+
+CREATE TRIGGER labels_path_insert BEFORE INSERT ON labels
+  WHEN NEW.path IS NOT (SELECT path FROM images WHERE id = NEW.image_id)
+  BEGIN SELECT RAISE(ABORT, 'labels.path must be the path of its image'); END;
+CREATE TRIGGER labels_path_update BEFORE UPDATE OF image_id, path ON labels
+  WHEN NEW.path IS NOT (SELECT path FROM images WHERE id = NEW.image_id)
+  BEGIN SELECT RAISE(ABORT, 'labels.path must be the path of its image'); END;
+CREATE TRIGGER predictions_review_path_insert BEFORE INSERT ON predictions_review
+  WHEN NEW.path IS NOT (SELECT path FROM images WHERE id = NEW.image_id)
+  BEGIN SELECT RAISE(ABORT, 'predictions_review.path must be the path of its image'); END;
+CREATE TRIGGER predictions_review_path_update BEFORE UPDATE OF image_id, path ON predictions_review
+  WHEN NEW.path IS NOT (SELECT path FROM images WHERE id = NEW.image_id)
+  BEGIN SELECT RAISE(ABORT, 'predictions_review.path must be the path of its image'); END;
+`;
+
 export const migrations: readonly Migration[] = [
   {
     description:
       'classes, roots, images, labels, predictions, label undo history, models, jobs, job predictions, file ops',
     up: (db) => db.exec(INITIAL_SCHEMA),
+  },
+  {
+    description: "the image's path on its label and prediction, with path-order indexes for fast pages",
+    up: (db) => db.exec(PATH_ORDER),
   },
 ];
 

@@ -158,6 +158,38 @@ describe('labels, undo/redo and classes', () => {
     assert.equal(getLabel(project, ids[0])!.classId, cat.id);
   });
 
+  it('treats % and _ in the path text literally', () => {
+    addImages(project, ['/img/100%_sure.jpg', '/img/100x_sure.jpg', '/img/a\\b.jpg']);
+    assert.deepEqual(
+      queryImages(project, { pathContains: '100%_S' }).map((i) => i.path),
+      ['/img/100%_sure.jpg'],
+    );
+    assert.deepEqual(
+      queryImages(project, { pathContains: 'a\\b' }).map((i) => i.path),
+      ['/img/a\\b.jpg'],
+    );
+  });
+
+  it("refuses a label or prediction row without its image's path (the page order depends on it)", () => {
+    const cat = addClass(project, 'cat');
+    const insertLabel = project.db.prepare(
+      "INSERT INTO labels (image_id, class_id, source, updated_at, path) VALUES (?, ?, 'human', 1, ?)",
+    );
+    assert.throws(() => insertLabel.run(ids[0], cat.id, null), /labels\.path must be the path of its image/);
+    assert.throws(() => insertLabel.run(ids[0], cat.id, '/img/1.jpg'), /must be the path of its image/);
+    assert.throws(
+      () =>
+        project.db
+          .prepare(
+            'INSERT INTO predictions_review (image_id, class_id, confidence, created_at) VALUES (?, ?, 0.5, 1)',
+          )
+          .run(ids[0], cat.id),
+      /predictions_review\.path must be the path of its image/,
+    );
+    insertLabel.run(ids[0], cat.id, '/img/0.jpg');
+    assert.equal(getLabel(project, ids[0])!.classId, cat.id);
+  });
+
   it('deleting a class says how many labels go, and they go', () => {
     const cat = addClass(project, 'cat');
     const dog = addClass(project, 'dog');
@@ -256,15 +288,18 @@ describe('image queries', () => {
       queryImages(project, { classId: cat, limit: 4, after: catPage[1] }).map((p) => p.id),
       queryImages(project, { classId: cat, limit: 4, offset: 2 }).map((p) => p.id),
     );
-    // Small pages walk images in path order, big ones walk the class and sort: the same rows either way.
     const whole = queryImages(project, { classId: cat, limit: 1000 }).map((p) => p.id);
+    // Small pages walk images in path order, deep ones walk the predictions and sort: the same rows either way.
     const oneByOne = whole.map((_, offset) => queryImages(project, { classId: cat, offset, limit: 1 })[0].id);
     assert.deepEqual(oneByOne, whole);
-    const predicted = queryImages(project, { predictedClassId: dog, limit: 1000 }).map((p) => p.id);
-    assert.deepEqual(
-      predicted.map((_, offset) => queryImages(project, { predictedClassId: dog, offset, limit: 1 })[0].id),
-      predicted,
-    );
+    for (const filter of [{ predictedClassId: dog }, { confidenceMin: 0.2, confidenceMax: 0.7 }]) {
+      const predicted = queryImages(project, { ...filter, limit: 1000 }).map((p) => p.id);
+      assert.ok(predicted.length > 5);
+      assert.deepEqual(
+        predicted.map((_, offset) => queryImages(project, { ...filter, offset, limit: 1 })[0].id),
+        predicted,
+      );
+    }
   });
 });
 

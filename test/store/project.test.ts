@@ -19,6 +19,7 @@ import {
   SCHEMA_VERSION,
   type Migration,
 } from '../../electron/store/migrations.js';
+import { countImages, queryImages } from '../../electron/store/images-query.js';
 import { cacheDirFor, openProject } from '../../electron/store/project.js';
 
 /** The contract other domains code against (store-contract.md): table → columns that must exist. */
@@ -90,7 +91,16 @@ function databaseAtVersion(path: string, version: number): void {
        VALUES (1, 1, '/photos/cat/a.jpg', 10, 1, 'aa', 4, 3, 'ok', NULL, 1),
               (2, 1, '/photos/b.jpg', 0, 1, NULL, NULL, NULL, 'error', 'empty file (0 bytes)', 1)`,
     ).run();
-    db.prepare("INSERT INTO labels (image_id, class_id, source, updated_at) VALUES (1, 1, 'human', 5)").run();
+    // Labels and predictions carry their image's path from version 2 on.
+    const path = version >= 2 ? ", '/photos/cat/a.jpg'" : '';
+    const pathColumn = version >= 2 ? ', path' : '';
+    db.prepare(
+      `INSERT INTO labels (image_id, class_id, source, updated_at${pathColumn}) VALUES (1, 1, 'human', 5${path})`,
+    ).run();
+    db.prepare(
+      `INSERT INTO predictions_review (image_id, class_id, confidence, created_at${pathColumn})
+       VALUES (1, 1, 0.75, 6${path})`,
+    ).run();
   }
   db.close();
 }
@@ -201,6 +211,13 @@ describe('migrations', () => {
             .prepare('SELECT c.name FROM labels l JOIN classes c ON c.id = l.class_id WHERE l.image_id = 1')
             .get() as { name: string };
           assert.equal(label.name, 'cat');
+          // The page queries find labels and predictions written before they carried their image's path.
+          for (const filter of [{ classId: 1 }, { predictedClassId: 1 }, { confidenceMin: 0.5 }])
+            assert.deepEqual(
+              queryImages(project, filter).map((i) => i.path),
+              ['/photos/cat/a.jpg'],
+            );
+          assert.equal(countImages(project, { unlabelled: true }), 0);
           assert.equal(
             (project.db.prepare('SELECT error FROM images WHERE id = 2').get() as { error: string }).error,
             'empty file (0 bytes)',
