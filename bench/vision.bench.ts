@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { expectedTensors, vggSpec } from '../electron/vision/arch.js';
+import type { ConvolutionAlgorithm } from '../electron/vision/onnx-graph.js';
 import { OrtVggEngine, type OrtExecutionProvider } from '../electron/vision/ort-engine.js';
 import { runPipeline } from '../electron/vision/pipeline.js';
 import { preprocessBatch } from '../electron/vision/preprocess.js';
@@ -71,7 +72,12 @@ async function writeImages(): Promise<string[]> {
 }
 
 /** Starts an engine and returns a function timing one pipelined pass over `files` (after a warm-up batch). */
-async function startOrt(weightsPath: string, files: string[], provider: OrtExecutionProvider) {
+async function startOrt(
+  weightsPath: string,
+  files: string[],
+  provider: OrtExecutionProvider,
+  convolution?: ConvolutionAlgorithm,
+) {
   let weights: Awaited<ReturnType<typeof loadVggWeights>> | undefined = await loadVggWeights(
     weightsPath,
     ARCH,
@@ -81,8 +87,11 @@ async function startOrt(weightsPath: string, files: string[], provider: OrtExecu
     inputSize: 224,
     outputs: ['logits'],
     executionProvider: provider,
+    convolution,
   });
   weights = undefined;
+  // The default graph form for the provider, or the one asked for (to compare them).
+  const label = convolution ? `${provider}, ${convolution} convolution` : provider;
   const loadSeconds = (performance.now() - loadStart) / 1000;
   if (engine.fallbackReason) console.log(`  ${provider}: ${engine.fallbackReason}`);
   const warm = await preprocessBatch(files.slice(0, BATCH), 224);
@@ -98,7 +107,7 @@ async function startOrt(weightsPath: string, files: string[], provider: OrtExecu
     if (result.errors.length) throw new Error(`pipeline errors: ${JSON.stringify(result.errors)}`);
     return { seconds, forwardPerImage };
   };
-  return { engine, loadSeconds, round };
+  return { engine, label, loadSeconds, round };
 }
 
 function benchTorch(weightsPath: string, files: string[]): { seconds: number; torch: string } | string {
@@ -130,12 +139,14 @@ try {
   ];
   const engines = [];
   for (const provider of providers) engines.push(await startOrt(weightsPath, files, provider));
+  // ORT's own convolutions on the same CPU, to show what the Winograd graph (the CPU default) gains.
+  engines.push(await startOrt(weightsPath, files, 'cpu', 'direct'));
   const best = new Map<string, { seconds: number; forwardPerImage: number }>();
   let torchBest: { seconds: number; torch: string } | string | undefined;
   for (let r = 0; r < ROUNDS; r++) {
     for (const e of engines) {
       const result = await e.round();
-      const name = e.engine.executionProvider;
+      const name = e.label;
       if (!best.has(name) || result.seconds < best.get(name)!.seconds) best.set(name, result);
     }
     const torch = benchTorch(weightsPath, files);
@@ -143,9 +154,9 @@ try {
       torchBest = torch;
   }
   for (const e of engines) {
-    const r = best.get(e.engine.executionProvider)!;
+    const r = best.get(e.label)!;
     console.log(
-      `  ONNX Runtime (${e.engine.executionProvider}, ${availableParallelism()} threads): ` +
+      `  ONNX Runtime (${e.label}, ${availableParallelism()} threads): ` +
         `${(IMAGES / r.seconds).toFixed(2)} img/s (${((r.seconds / IMAGES) * 1000).toFixed(0)} ms/img; ` +
         `forward alone ${(r.forwardPerImage * 1000).toFixed(0)} ms/img; session build ${e.loadSeconds.toFixed(1)} s)`,
     );

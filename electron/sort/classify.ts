@@ -23,6 +23,7 @@ import type { Project } from '../store/project.js';
 import { scanFolder } from '../store/scan.js';
 import { buildModelOnnx } from '../train/export.js';
 import { row, runPipeline } from '../vision/pipeline.js';
+import { convolutionFor, defaultExecutionProvider } from '../vision/ort-engine.js';
 import { createClassifierEngine, PROBS_OUTPUT } from './classifier-engine.js';
 import { realPathOfMaybeMissing } from './paths.js';
 import { kindOf } from './fs-ops.js';
@@ -93,7 +94,13 @@ export async function loadProjectModel(
       'not-found',
       `Project ${project.path} has no trained model yet; fine-tune one first (sorta train).`,
     );
-  const built = await buildModelOnnx(project, id, weightsPath ? { weightsPath } : {});
+  // The graph for the provider the classifier engine will run on (Winograd on the CPU).
+  const convolution = convolutionFor(defaultExecutionProvider());
+  const built = await buildModelOnnx(
+    project,
+    id,
+    weightsPath ? { weightsPath, convolution } : { convolution },
+  );
   return { id, onnx: built.onnx, classes: built.classes, inputSize: built.inputSize };
 }
 

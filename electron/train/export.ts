@@ -10,7 +10,7 @@ import { describeFsError, SortaError } from '../shared/errors.js';
 import { getModel, insertModel, type HeadModeName } from '../store/models-repo.js';
 import type { Project } from '../store/project.js';
 import { IMAGENET_MEAN, IMAGENET_STD, isArchName } from '../vision/arch.js';
-import { buildVggOnnx, INPUT_NAME } from '../vision/onnx-graph.js';
+import { buildVggOnnx, INPUT_NAME, type ConvolutionAlgorithm } from '../vision/onnx-graph.js';
 import { loadOrt } from '../vision/ort-engine.js';
 import { CROP_RATIO } from '../vision/preprocess.js';
 import { loadVggWeights, type LoadedWeights } from '../vision/weights.js';
@@ -35,7 +35,7 @@ export interface ModelOnnx {
 export async function buildModelOnnx(
   project: Project,
   modelId: number,
-  options: { weightsPath?: string } = {},
+  options: { weightsPath?: string; convolution?: ConvolutionAlgorithm } = {},
 ): Promise<ModelOnnx> {
   const model = getModel(project, modelId);
   const base = { classes: model.classes, inputSize: model.inputSize, arch: model.arch };
@@ -66,6 +66,7 @@ export async function buildModelOnnx(
     inputSize: model.inputSize,
     outputs: [OUTPUT_NAME],
     headOverride: head,
+    convolution: options.convolution,
   });
   return { onnx, ...base };
 }

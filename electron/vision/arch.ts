@@ -118,6 +118,30 @@ export function featureOps(spec: VggSpec): FeatureOp[] {
   return ops;
 }
 
+export interface FoldedBatchNorm {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/** Eval-mode BatchNorm `features.<index>` as y = x·scale + shift, in float64 (to fold into the conv before it). */
+export function foldBatchNorm(
+  take: (name: string) => { data: ArrayLike<number> },
+  index: number,
+  channels: number,
+): FoldedBatchNorm {
+  const gamma = take(`features.${index}.weight`).data;
+  const beta = take(`features.${index}.bias`).data;
+  const mean = take(`features.${index}.running_mean`).data;
+  const variance = take(`features.${index}.running_var`).data;
+  const scale = new Float64Array(channels);
+  const shift = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = gamma[c] / Math.sqrt(variance[c] + BN_EPSILON);
+    shift[c] = beta[c] - mean[c] * scale[c];
+  }
+  return { scale, shift };
+}
+
 /** Size of the flattened pooled features (25088 at full width). */
 export function pooledFeatureSize(spec: VggSpec): number {
   return spec.lastChannels * POOLED_SIZE * POOLED_SIZE;

@@ -12,7 +12,13 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { SortaError } from '../shared/errors.js';
-import { buildVggOnnx, INPUT_NAME, type BuildVggOnnxOptions, type VggOutput } from './onnx-graph.js';
+import {
+  buildVggOnnx,
+  INPUT_NAME,
+  type BuildVggOnnxOptions,
+  type ConvolutionAlgorithm,
+  type VggOutput,
+} from './onnx-graph.js';
 import type { LoadedWeights } from './weights.js';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +26,7 @@ const require = createRequire(import.meta.url);
 export type OrtExecutionProvider = 'cpu' | 'webgpu' | 'cuda' | 'tensorrt';
 const PROVIDERS: readonly OrtExecutionProvider[] = ['cpu', 'webgpu', 'cuda', 'tensorrt'];
 
+/** `convolution` defaults to the provider's best form (convolutionFor). */
 export interface OrtEngineOptions extends BuildVggOnnxOptions {
   /** Default: SORTA_ORT_EP, else 'cpu'. */
   executionProvider?: OrtExecutionProvider;
@@ -61,6 +68,14 @@ export function defaultExecutionProvider(): OrtExecutionProvider {
   return requested as OrtExecutionProvider;
 }
 
+/**
+ * The graph form for a provider: Winograd for the CPU, where it runs the network about 1.4× faster than ORT's own
+ * convolutions (BENCHMARKS.md); plain Conv nodes for GPU providers, whose convolution kernels are their strength.
+ */
+export function convolutionFor(provider: OrtExecutionProvider): ConvolutionAlgorithm {
+  return provider === 'cpu' ? 'winograd' : 'direct';
+}
+
 export class OrtVggEngine implements InferenceEngine {
   private closed = false;
 
@@ -78,7 +93,9 @@ export class OrtVggEngine implements InferenceEngine {
    */
   static async create(weights: LoadedWeights, options: OrtEngineOptions): Promise<OrtVggEngine> {
     // async: a graph-building error (a bad head override) is a rejection, like every other failure here.
-    return OrtVggEngine.fromOnnx(buildVggOnnx(weights, options), options);
+    const convolution =
+      options.convolution ?? convolutionFor(options.executionProvider ?? defaultExecutionProvider());
+    return OrtVggEngine.fromOnnx(buildVggOnnx(weights, { ...options, convolution }), options);
   }
 
   /**

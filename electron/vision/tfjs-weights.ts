@@ -7,7 +7,14 @@
 import type * as TfTypes from '@tensorflow/tfjs';
 import { SortaError } from '../shared/errors.js';
 import type { Tf } from '../compute/tf-backend.js';
-import { BN_EPSILON, expectedTensors, featureOps, pooledFeatureSize, type VggSpec } from './arch.js';
+import {
+  expectedTensors,
+  featureOps,
+  foldBatchNorm,
+  pooledFeatureSize,
+  type FoldedBatchNorm,
+  type VggSpec,
+} from './arch.js';
 
 export interface WeightTensor {
   shape: number[];
@@ -160,30 +167,6 @@ function classifierTensors(
     inFeatures = out;
   }
   return layers;
-}
-
-interface FoldedBatchNorm {
-  scale: Float64Array;
-  shift: Float64Array;
-}
-
-/** Eval-mode BatchNorm as y = x·scale + shift, in float64. */
-function foldBatchNorm(
-  take: (name: string) => WeightTensor,
-  index: number,
-  channels: number,
-): FoldedBatchNorm {
-  const gamma = take(`features.${index}.weight`).data;
-  const beta = take(`features.${index}.bias`).data;
-  const mean = take(`features.${index}.running_mean`).data;
-  const variance = take(`features.${index}.running_var`).data;
-  const scale = new Float64Array(channels);
-  const shift = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = gamma[c] / Math.sqrt(variance[c] + BN_EPSILON);
-    shift[c] = beta[c] - mean[c] * scale[c];
-  }
-  return { scale, shift };
 }
 
 /** OIHW → HWIO, with an eval-mode BatchNorm folded in when there is one. */

@@ -102,7 +102,8 @@ describe('classify a folder and sort it', () => {
       assert.match(result.errors[0].error, /damaged\.jpg/);
       assert.equal(progress.at(-1), IMAGES + 1);
 
-      // The same numbers as the exported graph run directly on ONNX Runtime.
+      // The same numbers as the exported graph run directly on ONNX Runtime, up to float32 rounding: classification
+      // runs the CPU's Winograd form of the network, the export keeps plain Conv nodes (winograd.test.ts).
       const built = await buildModelOnnx(project, modelId);
       const files = result.predictions.map((p) => join(inbox, p.file));
       const batch = await preprocessBatch(files, INPUT_SIZE);
@@ -115,9 +116,9 @@ describe('classify a folder and sort it', () => {
         const row = Array.from(probs.subarray(i * 3, i * 3 + 3));
         const best = row.indexOf(Math.max(...row));
         assert.equal(p.label, built.classes[best], p.file);
-        assert.ok(Math.abs(p.confidence - row[best]) < 1e-6);
+        assert.ok(Math.abs(p.confidence - row[best]) < 1e-4);
         for (const [name, value] of Object.entries(p.probs))
-          assert.ok(Math.abs(value - row[built.classes.indexOf(name)]) < 1e-6);
+          assert.ok(Math.abs(value - row[built.classes.indexOf(name)]) < 1e-4);
       });
       const correct = result.predictions.filter((p) => p.file.includes(p.label)).length;
       // Far above chance (a third): the predictions carry what the fine-tune learnt.

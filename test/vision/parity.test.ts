@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { ConvolutionAlgorithm } from '../../electron/vision/onnx-graph.js';
 import { OrtVggEngine } from '../../electron/vision/ort-engine.js';
 import type { PreprocessOptions } from '../../electron/vision/preprocess.js';
 import { loadVggWeights } from '../../electron/vision/weights.js';
@@ -32,9 +33,14 @@ async function runCases(
   inputSize: number,
   cases: ParityCase[],
   preprocess: PreprocessOptions = {},
+  convolution: ConvolutionAlgorithm = 'winograd',
 ) {
   const weights = await loadVggWeights(join(FIXTURES, model.weights), model.arch);
-  const engine = await OrtVggEngine.create(weights, { inputSize, outputs: ['logits', 'pooled'] });
+  const engine = await OrtVggEngine.create(weights, {
+    inputSize,
+    outputs: ['logits', 'pooled'],
+    convolution,
+  });
   try {
     return await runParityCases(engine, cases, preprocess);
   } finally {
@@ -48,24 +54,26 @@ describe('PyTorch parity (ONNX Runtime)', () => {
 
   for (const model of expected.models) {
     for (const inputSize of [224, 160]) {
-      it(`${model.name} at ${inputSize}: within 1e-3 of torchvision's logits, resampled or not`, async () => {
-        // 'exact': no resampling, the shorter side already is R. 'resampled': odd sizes enlarged or shrunk, which
-        // Pillow's algorithm (resample.ts) reproduces bit for bit.
-        const cases = expected.cases.filter((c) => c.model === model.name && c.inputSize === inputSize);
-        assert.ok(cases.filter((c) => c.kind === 'exact').length >= 3);
-        assert.ok(cases.filter((c) => c.kind === 'resampled').length >= 3);
-        let worst = 0;
-        for (const r of await runCases(model, inputSize, cases)) {
-          const diff = maxAbsDiff(r.logits, r.case.logits);
-          worst = Math.max(worst, diff);
-          assert.ok(diff <= 1e-3, `${r.case.image}: max |Δlogit| ${diff}`);
-          if (r.case.pooled)
-            assert.ok(maxAbsDiff(r.pooled, r.case.pooled) <= 1e-4, `${r.case.image}: pooled`);
-        }
-        report.push(
-          `${model.name} @${inputSize}, ${cases.length} images: max |Δlogit| = ${worst.toExponential(2)}`,
-        );
-      });
+      // Both graph forms: Winograd (what the CPU runs) and plain Conv nodes (exports, GPU providers).
+      for (const convolution of ['winograd', 'direct'] as const)
+        it(`${model.name} at ${inputSize}, ${convolution} convolution: within 1e-3 of torchvision's logits, resampled or not`, async () => {
+          // 'exact': no resampling, the shorter side already is R. 'resampled': odd sizes enlarged or shrunk, which
+          // Pillow's algorithm (resample.ts) reproduces bit for bit.
+          const cases = expected.cases.filter((c) => c.model === model.name && c.inputSize === inputSize);
+          assert.ok(cases.filter((c) => c.kind === 'exact').length >= 3);
+          assert.ok(cases.filter((c) => c.kind === 'resampled').length >= 3);
+          let worst = 0;
+          for (const r of await runCases(model, inputSize, cases, {}, convolution)) {
+            const diff = maxAbsDiff(r.logits, r.case.logits);
+            worst = Math.max(worst, diff);
+            assert.ok(diff <= 1e-3, `${r.case.image}: max |Δlogit| ${diff}`);
+            if (r.case.pooled)
+              assert.ok(maxAbsDiff(r.pooled, r.case.pooled) <= 1e-4, `${r.case.image}: pooled`);
+          }
+          report.push(
+            `${model.name} @${inputSize} (${convolution}), ${cases.length} images: max |Δlogit| = ${worst.toExponential(2)}`,
+          );
+        });
 
       it(`${model.name} at ${inputSize}: shrinking with sharp stays close to torchvision, same top-1`, async () => {
         // Large photos are shrunk by sharp's 'linear' kernel, not Pillow's: force that path on the shrunk images.
