@@ -118,22 +118,25 @@ function applyEdit(
       .pluck()
       .get(ids) as number | undefined;
     if (unknown !== undefined) throw new SortaError('not-found', `There is no image with id ${unknown}.`);
-    const changed = project.statement(`SELECT count(*) FROM ${CHANGED_IMAGES}`).pluck().get(state) as number;
-    if (changed === 0) return { changed: 0, editId: null };
     const now = Date.now();
-    project.statement('DELETE FROM label_edits WHERE undone = 1').run();
     const editId = Number(
       project
         .statement('INSERT INTO label_edits (description, created_at) VALUES (?, ?)')
         .run(description, now).lastInsertRowid,
     );
-    project
+    // The edit's items are the images whose label changes; none means no edit (and the redo stack stays).
+    const changed = project
       .statement(
         `INSERT INTO label_edit_items (edit_id, image_id, before_class_id, before_source, before_confidence,
            before_model_id, after_class_id, after_source, after_confidence, after_model_id)
          SELECT @editId, j.id, l.class_id, l.source, l.confidence, l.model_id, @classId, @source, @confidence, @modelId FROM ${CHANGED_IMAGES}`,
       )
-      .run({ ...state, editId });
+      .run({ ...state, editId }).changes;
+    if (changed === 0) {
+      project.statement('DELETE FROM label_edits WHERE id = ?').run(editId);
+      return { changed: 0, editId: null };
+    }
+    project.statement('DELETE FROM label_edits WHERE undone = 1').run();
     writeEditSide(project, editId, 'after', now);
     project
       .statement(
