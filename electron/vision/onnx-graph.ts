@@ -105,14 +105,14 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
       pools >= WINOGRAD_AFTER_POOLS &&
       op.kind === 'conv'
     ) {
-      x = toHwnc(parts, x, 'features.to_hwnc', channels, size, size);
+      x = toHwnc(parts, x, 'features.to_hwnc', channels, size);
       layout = 'hwnc';
     }
     if (op.kind === 'conv' && layout === 'hwnc') {
       const next = ops[i + 1];
       const bn = next?.kind === 'bn' ? foldBatchNorm(get, next.index, op.outChannels) : undefined;
       if (bn) i++; // folded into the convolution
-      x = winogradConv(parts, x, name, foldedConv(get, op, bn), size, size);
+      x = winogradConv(parts, x, name, foldedConv(get, op, bn), size);
       channels = op.outChannels;
       continue;
     }
@@ -132,7 +132,7 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
     } else if (op.kind === 'relu') {
       nodes.push(node('Relu', name, [x], [out]));
     } else if (layout === 'hwnc') {
-      x = maxPoolHwnc(parts, x, name, channels, size, size);
+      x = maxPoolHwnc(parts, x, name, channels, size);
       size = Math.floor(size / 2);
       pools++;
       continue;
@@ -144,7 +144,7 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
     }
     x = out;
   }
-  if (layout === 'hwnc') x = toNchw(parts, x, 'features.to_nchw', channels, size, size);
+  if (layout === 'hwnc') x = toNchw(parts, x, 'features.to_nchw', channels, size);
 
   const map = featureMapSize(options.inputSize);
   if (map === POOLED_SIZE) {

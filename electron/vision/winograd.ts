@@ -30,71 +30,46 @@ export interface GraphParts {
   initializers: object[];
 }
 
-function shape(parts: GraphParts, name: string, values: number[]): string {
+/** Appends a node whose output is named like the node; returns that name. */
+function add(
+  parts: GraphParts,
+  op: string,
+  name: string,
+  inputs: string[],
+  attributes: Record<string, number | number[]> = {},
+): string {
+  parts.nodes.push(node(op, name, inputs, [name], attributes));
+  return name;
+}
+
+function int64s(parts: GraphParts, name: string, values: number[]): string {
   parts.initializers.push(int64Initializer(name, values));
   return name;
 }
 
+function reshape(parts: GraphParts, name: string, x: string, dims: number[]): string {
+  return add(parts, 'Reshape', name, [x, int64s(parts, `${name}.shape`, dims)]);
+}
+
+/** The first `height` rows and `width` columns of an [H, W, …] tensor. */
+function cropTo(parts: GraphParts, name: string, x: string, height: number, width: number): string {
+  const starts = int64s(parts, `${name}.starts`, [0, 0]);
+  const ends = int64s(parts, `${name}.ends`, [height, width]);
+  return add(parts, 'Slice', name, [x, starts, ends, int64s(parts, `${name}.axes`, [0, 1])]);
+}
+
 /** [N, C, H, W] → [H, W, N, C], as one 2-D transpose ([N·C, H·W] → [H·W, N·C]: ORT's fast path). */
-export function toHwnc(
-  parts: GraphParts,
-  x: string,
-  prefix: string,
-  channels: number,
-  height: number,
-  width: number,
-) {
-  const { nodes } = parts;
-  nodes.push(
-    node(
-      'Reshape',
-      `${prefix}.rows`,
-      [x, shape(parts, `${prefix}.rows.shape`, [-1, height * width])],
-      [`${prefix}.rows`],
-    ),
-  );
-  nodes.push(node('Transpose', `${prefix}.transpose`, [`${prefix}.rows`], [`${prefix}.t`], { perm: [1, 0] }));
-  const out = `${prefix}.out`;
-  nodes.push(
-    node(
-      'Reshape',
-      `${prefix}`,
-      [`${prefix}.t`, shape(parts, `${prefix}.shape`, [height, width, -1, channels])],
-      [out],
-    ),
-  );
-  return out;
+export function toHwnc(parts: GraphParts, x: string, prefix: string, channels: number, size: number): string {
+  const rows = reshape(parts, `${prefix}.rows`, x, [-1, size * size]);
+  const t = add(parts, 'Transpose', `${prefix}.transpose`, [rows], { perm: [1, 0] });
+  return reshape(parts, prefix, t, [size, size, -1, channels]);
 }
 
 /** [H, W, N, C] → [N, C, H, W]. */
-export function toNchw(
-  parts: GraphParts,
-  x: string,
-  prefix: string,
-  channels: number,
-  height: number,
-  width: number,
-) {
-  const { nodes } = parts;
-  nodes.push(
-    node(
-      'Reshape',
-      `${prefix}.rows`,
-      [x, shape(parts, `${prefix}.rows.shape`, [height * width, -1])],
-      [`${prefix}.rows`],
-    ),
-  );
-  nodes.push(node('Transpose', `${prefix}.transpose`, [`${prefix}.rows`], [`${prefix}.t`], { perm: [1, 0] }));
-  const out = `${prefix}.out`;
-  nodes.push(
-    node(
-      'Reshape',
-      `${prefix}`,
-      [`${prefix}.t`, shape(parts, `${prefix}.shape`, [-1, channels, height, width])],
-      [out],
-    ),
-  );
-  return out;
+export function toNchw(parts: GraphParts, x: string, prefix: string, channels: number, size: number): string {
+  const rows = reshape(parts, `${prefix}.rows`, x, [size * size, -1]);
+  const t = add(parts, 'Transpose', `${prefix}.transpose`, [rows], { perm: [1, 0] });
+  return reshape(parts, prefix, t, [-1, channels, size, size]);
 }
 
 /** MaxPool2d(2, 2) on [H, W, N, C]: an odd last row or column is dropped, as PyTorch does. */
@@ -103,45 +78,13 @@ export function maxPoolHwnc(
   x: string,
   prefix: string,
   channels: number,
-  height: number,
-  width: number,
+  size: number,
 ): string {
-  const { nodes } = parts;
-  const h = Math.floor(height / 2);
-  const w = Math.floor(width / 2);
-  let input = x;
-  if (2 * h !== height || 2 * w !== width) {
-    input = `${prefix}.even`;
-    nodes.push(
-      node(
-        'Slice',
-        input,
-        [
-          x,
-          shape(parts, `${prefix}.even.starts`, [0, 0]),
-          shape(parts, `${prefix}.even.ends`, [2 * h, 2 * w]),
-          shape(parts, `${prefix}.even.axes`, [0, 1]),
-        ],
-        [input],
-      ),
-    );
-  }
-  nodes.push(
-    node(
-      'Reshape',
-      `${prefix}.pairs`,
-      [input, shape(parts, `${prefix}.pairs.shape`, [h, 2, w, 2, -1])],
-      [`${prefix}.pairs`],
-    ),
-  );
-  nodes.push(
-    node('ReduceMax', `${prefix}.max`, [`${prefix}.pairs`], [`${prefix}.max`], { axes: [1, 3], keepdims: 0 }),
-  );
-  const out = `${prefix}.out`;
-  nodes.push(
-    node('Reshape', prefix, [`${prefix}.max`, shape(parts, `${prefix}.shape`, [h, w, -1, channels])], [out]),
-  );
-  return out;
+  const half = Math.floor(size / 2);
+  const even = 2 * half === size ? x : cropTo(parts, `${prefix}.even`, x, 2 * half, 2 * half);
+  const pairs = reshape(parts, `${prefix}.pairs`, even, [half, 2, half, 2, -1]);
+  const max = add(parts, 'ReduceMax', `${prefix}.max`, [pairs], { axes: [1, 3], keepdims: 0 });
+  return reshape(parts, prefix, max, [half, half, -1, channels]);
 }
 
 /** Conv 3×3 (padding 1) + bias on [H, W, N, C] → [H, W, N, K], by Winograd F(4×4, 3×3). */
@@ -150,131 +93,62 @@ export function winogradConv(
   x: string,
   prefix: string,
   conv: FoldedConv,
-  height: number,
-  width: number,
+  size: number,
 ): string {
-  const { nodes, initializers } = parts;
+  const { initializers } = parts;
   const C = conv.inChannels;
   const K = conv.outChannels;
-  const tilesY = Math.ceil(height / TILE);
-  const tilesX = Math.ceil(width / TILE);
-  const paddedH = TILE * tilesY + 2;
-  const paddedW = TILE * tilesX + 2;
+  const tiles = Math.ceil(size / TILE); // per side
+  const padded = TILE * tiles + 2;
   const name = (suffix: string) => `${prefix}.${suffix}`;
+  const positions = ALPHA * ALPHA;
 
   // Zero padding: 1 before, and after enough for whole tiles (the extra outputs are cropped below).
-  nodes.push(
-    node(
-      'Pad',
-      name('pad'),
-      [x, shape(parts, name('pad.pads'), [1, 1, 0, 0, paddedH - height - 1, paddedW - width - 1, 0, 0])],
-      [name('pad')],
-    ),
-  );
-  nodes.push(
-    node(
-      'Reshape',
-      name('positions'),
-      [name('pad'), shape(parts, name('positions.shape'), [paddedH * paddedW, -1])],
-      [name('positions')],
-    ),
-  );
+  const after = padded - size - 1;
+  const pad = add(parts, 'Pad', name('pad'), [
+    x,
+    int64s(parts, name('pad.pads'), [1, 1, 0, 0, after, after, 0, 0]),
+  ]);
+  const flat = reshape(parts, name('positions'), pad, [padded * padded, -1]);
   // The 6×6 input tiles: [36, tiles, N·C], tile (ty, tx) starting at padded row 4·ty, column 4·tx.
   const indices: number[] = [];
   for (let i = 0; i < ALPHA; i++)
     for (let j = 0; j < ALPHA; j++)
-      for (let ty = 0; ty < tilesY; ty++)
-        for (let tx = 0; tx < tilesX; tx++) indices.push((TILE * ty + i) * paddedW + TILE * tx + j);
+      for (let ty = 0; ty < tiles; ty++)
+        for (let tx = 0; tx < tiles; tx++) indices.push((TILE * ty + i) * padded + TILE * tx + j);
   initializers.push({
     name: name('tiles.indices'),
-    dims: [ALPHA * ALPHA, tilesY * tilesX],
+    dims: [positions, tiles * tiles],
     data_type: 7,
     int64_data: indices,
   });
-  nodes.push(
-    node('Gather', name('tiles'), [name('positions'), name('tiles.indices')], [name('tiles')], { axis: 0 }),
-  );
-  nodes.push(
-    node(
-      'Reshape',
-      name('tiles.flat'),
-      [name('tiles'), shape(parts, name('tiles.flat.shape'), [ALPHA * ALPHA, -1])],
-      [name('tiles.flat')],
-    ),
-  );
+  const d = add(parts, 'Gather', name('tiles'), [flat, name('tiles.indices')], { axis: 0 });
   // Input transform Bᵀ d B for every tile and channel at once: [36, 36] × [36, tiles·N·C].
   initializers.push(
-    floatInitializer(name('input_transform'), [ALPHA * ALPHA, ALPHA * ALPHA], inputTransform()),
+    floatInitializer(name('input_transform.matrix'), [positions, positions], inputTransform()),
   );
-  nodes.push(
-    node('MatMul', name('input_transform'), [name('input_transform'), name('tiles.flat')], [name('v')]),
-  );
-  nodes.push(
-    node(
-      'Reshape',
-      name('v.rows'),
-      [name('v'), shape(parts, name('v.rows.shape'), [ALPHA * ALPHA, -1, C])],
-      [name('v.rows')],
-    ),
-  );
+  const v = add(parts, 'MatMul', name('input_transform'), [
+    name('input_transform.matrix'),
+    reshape(parts, name('tiles.flat'), d, [positions, -1]),
+  ]);
   // The products: for each of the 36 positions, [tiles·N, C] × [C, K].
-  initializers.push(floatInitializer(name('u'), [ALPHA * ALPHA, C, K], transformedFilters(conv)));
-  nodes.push(node('MatMul', name('products'), [name('v.rows'), name('u')], [name('m')]));
-  nodes.push(
-    node(
-      'Reshape',
-      name('m.flat'),
-      [name('m'), shape(parts, name('m.flat.shape'), [ALPHA * ALPHA, -1])],
-      [name('m.flat')],
-    ),
-  );
+  initializers.push(floatInitializer(name('u'), [positions, C, K], transformedFilters(conv)));
+  const m = add(parts, 'MatMul', name('products'), [
+    reshape(parts, name('v.rows'), v, [positions, -1, C]),
+    name('u'),
+  ]);
   // Output transform Aᵀ M A: [16, 36] × [36, tiles·N·K], then the 4×4 blocks back into rows and columns.
   initializers.push(
-    floatInitializer(name('output_transform'), [TILE * TILE, ALPHA * ALPHA], outputTransform()),
+    floatInitializer(name('output_transform.matrix'), [TILE * TILE, positions], outputTransform()),
   );
-  nodes.push(
-    node('MatMul', name('output_transform'), [name('output_transform'), name('m.flat')], [name('y')]),
-  );
-  nodes.push(
-    node(
-      'Reshape',
-      name('y.blocks'),
-      [name('y'), shape(parts, name('y.blocks.shape'), [TILE, TILE, tilesY, tilesX, -1, K])],
-      [name('y.blocks')],
-    ),
-  );
-  nodes.push(
-    node('Transpose', name('y.interleave'), [name('y.blocks')], [name('y.interleave')], {
-      perm: [2, 0, 3, 1, 4, 5],
-    }),
-  );
-  let y = name('y.map');
-  nodes.push(
-    node(
-      'Reshape',
-      y,
-      [name('y.interleave'), shape(parts, name('y.map.shape'), [TILE * tilesY, TILE * tilesX, -1, K])],
-      [y],
-    ),
-  );
-  if (TILE * tilesY !== height || TILE * tilesX !== width) {
-    nodes.push(
-      node(
-        'Slice',
-        name('crop'),
-        [
-          y,
-          shape(parts, name('crop.starts'), [0, 0]),
-          shape(parts, name('crop.ends'), [height, width]),
-          shape(parts, name('crop.axes'), [0, 1]),
-        ],
-        [name('crop')],
-      ),
-    );
-    y = name('crop');
-  }
+  const y = add(parts, 'MatMul', name('output_transform'), [
+    name('output_transform.matrix'),
+    reshape(parts, name('m.flat'), m, [positions, -1]),
+  ]);
+  const blocks = reshape(parts, name('y.blocks'), y, [TILE, TILE, tiles, tiles, -1, K]);
+  const interleaved = add(parts, 'Transpose', name('y.interleave'), [blocks], { perm: [2, 0, 3, 1, 4, 5] });
+  let map = reshape(parts, name('y.map'), interleaved, [TILE * tiles, TILE * tiles, -1, K]);
+  if (TILE * tiles !== size) map = cropTo(parts, name('crop'), map, size, size);
   initializers.push(floatInitializer(name('bias'), [K], Float32Array.from(conv.bias)));
-  const out = name('out');
-  nodes.push(node('Add', prefix, [y, name('bias')], [out]));
-  return out;
+  return add(parts, 'Add', prefix, [map, name('bias')]);
 }
