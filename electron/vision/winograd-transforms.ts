@@ -67,8 +67,9 @@ export function transformedFilters(conv: FoldedConv): Float32Array {
   const { weight, inChannels: C, outChannels: K } = conv;
   const u = new Float32Array(ALPHA * ALPHA * C * K);
   const gg = new Float64Array(ALPHA * 3);
-  for (let k = 0; k < K; k++) {
-    for (let c = 0; c < C; c++) {
+  // c outside k: the writes for consecutive k are adjacent (U is 4× the weights, so its writes dominate).
+  for (let c = 0; c < C; c++) {
+    for (let k = 0; k < K; k++) {
       const base = (k * C + c) * 9;
       // G · g: [6, 3]
       for (let a = 0; a < ALPHA; a++)
