@@ -80,7 +80,7 @@ export function decideInferenceEngine(facts: EngineFacts): EngineChoice {
   const reasons = [
     ortOnGpu
       ? `ONNX Runtime runs on the GPU (${facts.ort.provider} execution provider, SORTA_ORT_EP)`
-      : 'ONNX Runtime is the default engine (CPU execution provider, one thread per core)',
+      : 'ONNX Runtime is the default engine (CPU execution provider, one thread per core; blocks 3–5 as Winograd convolutions)',
   ];
   if (!ortOnGpu) {
     reasons.push(
