@@ -118,28 +118,42 @@ export function featureOps(spec: VggSpec): FeatureOp[] {
   return ops;
 }
 
-export interface FoldedBatchNorm {
-  scale: Float64Array;
-  shift: Float64Array;
+/** A 3×3 convolution with its eval-mode BatchNorm (if any) folded in: OIHW weights and one bias per output channel. */
+export interface FoldedConv {
+  weight: Float64Array;
+  bias: Float64Array;
+  inChannels: number;
+  outChannels: number;
+  /** Whether `next` was a BatchNorm, now folded in (the caller skips it). */
+  foldedBatchNorm: boolean;
 }
 
-/** Eval-mode BatchNorm `features.<index>` as y = x·scale + shift, in float64 (to fold into the conv before it). */
-export function foldBatchNorm(
+/**
+ * `features.<conv.index>` with the BatchNorm `next` folded in when it is one: w·s and b·s + β − μ·s with
+ * s = γ/√(σ²+ε), in float64 (so both engines' builders round to float32 once, from the same numbers).
+ */
+export function foldConv(
   take: (name: string) => { data: ArrayLike<number> },
-  index: number,
-  channels: number,
-): FoldedBatchNorm {
-  const gamma = take(`features.${index}.weight`).data;
-  const beta = take(`features.${index}.bias`).data;
-  const mean = take(`features.${index}.running_mean`).data;
-  const variance = take(`features.${index}.running_var`).data;
-  const scale = new Float64Array(channels);
-  const shift = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = gamma[c] / Math.sqrt(variance[c] + BN_EPSILON);
-    shift[c] = beta[c] - mean[c] * scale[c];
+  conv: Extract<FeatureOp, { kind: 'conv' }>,
+  next: FeatureOp | undefined,
+): FoldedConv {
+  const weight = take(`features.${conv.index}.weight`).data;
+  const bias = take(`features.${conv.index}.bias`).data;
+  const { outChannels: K, inChannels } = conv;
+  const bn = next?.kind === 'bn' ? next : undefined;
+  const gamma = bn && take(`features.${bn.index}.weight`).data;
+  const beta = bn && take(`features.${bn.index}.bias`).data;
+  const mean = bn && take(`features.${bn.index}.running_mean`).data;
+  const variance = bn && take(`features.${bn.index}.running_var`).data;
+  const perFilter = inChannels * 9;
+  const folded = new Float64Array(K * perFilter);
+  const shift = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    const scale = bn ? gamma![k] / Math.sqrt(variance![k] + BN_EPSILON) : 1;
+    shift[k] = bn ? bias[k] * scale + beta![k] - mean![k] * scale : bias[k];
+    for (let i = k * perFilter; i < (k + 1) * perFilter; i++) folded[i] = weight[i] * scale;
   }
-  return { scale, shift };
+  return { weight: folded, bias: shift, inChannels, outChannels: K, foldedBatchNorm: Boolean(bn) };
 }
 
 /** Size of the flattened pooled features (25088 at full width). */

@@ -10,13 +10,10 @@ import { SortaError } from '../shared/errors.js';
 import {
   adaptivePoolMatrix,
   BN_EPSILON,
-  featureMapSize,
   featureOps,
-  foldBatchNorm,
+  foldConv,
   pooledFeatureSize,
   POOLED_SIZE,
-  type FeatureOp,
-  type FoldedBatchNorm,
 } from './arch.js';
 import type { FloatTensor } from './safetensors.js';
 import {
@@ -29,7 +26,7 @@ import {
 } from './onnx-proto.js';
 import { checkInputSize } from './preprocess.js';
 import type { LoadedWeights } from './weights.js';
-import { maxPoolHwnc, toHwnc, toNchw, winogradConv, type FoldedConv } from './winograd.js';
+import { maxPoolHwnc, toHwnc, toNchw, winogradConv } from './winograd.js';
 
 /**
  * 'pooled': the flattened adaptive-pool output (25088-d at full width), what the classifier reads. 'fc7': after
@@ -109,10 +106,9 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
       layout = 'hwnc';
     }
     if (op.kind === 'conv' && layout === 'hwnc') {
-      const next = ops[i + 1];
-      const bn = next?.kind === 'bn' ? foldBatchNorm(get, next.index, op.outChannels) : undefined;
-      if (bn) i++; // folded into the convolution
-      x = winogradConv(parts, x, name, foldedConv(get, op, bn), size);
+      const folded = foldConv(get, op, ops[i + 1]);
+      if (folded.foldedBatchNorm) i++;
+      x = winogradConv(parts, x, name, folded, size);
       channels = op.outChannels;
       continue;
     }
@@ -146,7 +142,7 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
   }
   if (layout === 'hwnc') x = toNchw(parts, x, 'features.to_nchw', channels, size);
 
-  const map = featureMapSize(options.inputSize);
+  const map = size; // after the five max-pools
   if (map === POOLED_SIZE) {
     // 7×7 bins over a 7×7 map are single cells: the pool is the identity (exactly, as in PyTorch).
     nodes.push(node('Flatten', 'avgpool.flatten', [x], ['pooled'], { axis: 1 }));
@@ -200,25 +196,6 @@ export function buildVggModel(weights: LoadedWeights, options: BuildVggOnnxOptio
       output: options.outputs.map((o) => tensorValueInfo(o, ['batch', outputDims.get(o)!])),
     },
   };
-}
-
-/** A conv's weights and bias with its eval-mode BatchNorm (if any) folded in, in float64. */
-function foldedConv(
-  get: (name: string) => FloatTensor,
-  op: Extract<FeatureOp, { kind: 'conv' }>,
-  bn: FoldedBatchNorm | undefined,
-): FoldedConv {
-  const weight = get(`features.${op.index}.weight`).data;
-  const bias = get(`features.${op.index}.bias`).data;
-  const perFilter = op.inChannels * 9;
-  const folded = new Float64Array(weight.length);
-  const shift = new Float64Array(op.outChannels);
-  for (let k = 0; k < op.outChannels; k++) {
-    const scale = bn ? bn.scale[k] : 1;
-    shift[k] = bn ? bias[k] * scale + bn.shift[k] : bias[k];
-    for (let i = k * perFilter; i < (k + 1) * perFilter; i++) folded[i] = weight[i] * scale;
-  }
-  return { weight: folded, bias: shift, inChannels: op.inChannels, outChannels: op.outChannels };
 }
 
 /**

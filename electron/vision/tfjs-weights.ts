@@ -1,7 +1,7 @@
 /**
  * Turns torchvision-named VGG weights (PyTorch layouts) into the TF.js model's backend tensors: conv kernels
- * transposed once from OIHW to HWIO with eval-mode BatchNorm folded in (w·s and (b−μ)·s+β, s = γ/√(σ²+ε), computed in
- * float64), Linear weights kept as [out, in]. A head override (a trained classifier) replaces classifier tensors by
+ * transposed once from OIHW to HWIO with eval-mode BatchNorm folded in (arch.ts foldConv, the same folding the ONNX
+ * graph's Winograd layers use), Linear weights kept as [out, in]. A head override (a trained classifier) replaces classifier tensors by
  * name, as the ONNX graph builder does.
  */
 import type * as TfTypes from '@tensorflow/tfjs';
@@ -10,9 +10,9 @@ import type { Tf } from '../compute/tf-backend.js';
 import {
   expectedTensors,
   featureOps,
-  foldBatchNorm,
+  foldConv,
   pooledFeatureSize,
-  type FoldedBatchNorm,
+  type FoldedConv,
   type VggSpec,
 } from './arch.js';
 
@@ -82,21 +82,15 @@ export function uploadVggWeights(
       if (op.kind === 'maxpool') features.push({ kind: 'maxpool' });
       if (op.kind !== 'conv') continue;
       const next = ops[i + 1];
-      const bn = next?.kind === 'bn' ? foldBatchNorm(take, next.index, op.outChannels) : undefined;
-      const { filter, shift } = convToHwio(
-        take(`features.${op.index}.weight`).data,
-        take(`features.${op.index}.bias`).data,
-        op.outChannels,
-        op.inChannels,
-        bn,
-      );
+      const folded = foldConv(take, op, next);
+      const { filter, shift } = toHwio(folded);
       features.push({
         kind: 'conv',
         filter: keep(tf.tensor4d(filter, [3, 3, op.inChannels, op.outChannels])),
         bias: keep(tf.tensor1d(shift)),
       });
       release(`features.${op.index}.weight`, `features.${op.index}.bias`);
-      if (bn) {
+      if (folded.foldedBatchNorm) {
         const p = `features.${next.index}`;
         release(`${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`);
       }
@@ -169,27 +163,16 @@ function classifierTensors(
   return layers;
 }
 
-/** OIHW → HWIO, with an eval-mode BatchNorm folded in when there is one. */
-function convToHwio(
-  weight: Float32Array,
-  bias: Float32Array,
-  out: number,
-  inChannels: number,
-  bn: FoldedBatchNorm | undefined,
-): { filter: Float32Array; shift: Float32Array } {
+/** A folded conv's OIHW weights as HWIO, what tf.conv2d takes, in float32. */
+function toHwio(conv: FoldedConv): { filter: Float32Array; shift: Float32Array } {
+  const { weight, inChannels, outChannels: out } = conv;
   const filter = new Float32Array(weight.length);
-  const shift = new Float32Array(out);
-  for (let o = 0; o < out; o++) {
-    const scale = bn ? bn.scale[o] : 1;
-    shift[o] = bn ? bias[o] * scale + bn.shift[o] : bias[o];
-    for (let i = 0; i < inChannels; i++) {
-      for (let k = 0; k < 9; k++) {
-        // k = ky·3 + kx in both layouts.
-        filter[(k * inChannels + i) * out + o] = weight[(o * inChannels + i) * 9 + k] * scale;
-      }
-    }
-  }
-  return { filter, shift };
+  for (let o = 0; o < out; o++)
+    for (let i = 0; i < inChannels; i++)
+      // k = ky·3 + kx in both layouts.
+      for (let k = 0; k < 9; k++)
+        filter[(k * inChannels + i) * out + o] = weight[(o * inChannels + i) * 9 + k];
+  return { filter, shift: Float32Array.from(conv.bias) };
 }
 
 /** Every feature tensor present with its expected shape (the classifier is checked as a chain, above). */

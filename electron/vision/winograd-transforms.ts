@@ -2,6 +2,7 @@
  * The arithmetic of Winograd F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"): the
  * input, filter and output transforms. winograd.ts builds the ONNX graph that applies them.
  */
+import type { FoldedConv } from './arch.js';
 
 /** Output tile (m) and input tile (α = m + 2) sizes of F(4×4, 3×3). */
 export const TILE = 4;
@@ -30,14 +31,6 @@ const AT = [
   [0, 1, 1, 4, 4, 0],
   [0, 1, -1, 8, -8, 1],
 ];
-
-/** A 3×3 convolution with eval-mode BatchNorm already folded in: OIHW weights and one bias per output channel. */
-export interface FoldedConv {
-  weight: Float64Array | Float32Array;
-  bias: Float64Array | Float32Array;
-  inChannels: number;
-  outChannels: number;
-}
 
 /** Bᵀ ⊗ Bᵀ, [36, 36]: the input transform Bᵀ d B of a 6×6 tile d flattened row by row. */
 export function inputTransform(): Float32Array {

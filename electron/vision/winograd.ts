@@ -11,18 +11,10 @@
  * there are a reshape and a ReduceMax. The rounding differs from direct convolution by about 1e-5 relative per layer
  * (the transforms' coefficients reach 8 and 1/24), well inside the 1e-3 logit parity the tests require.
  */
+import type { FoldedConv } from './arch.js';
 import type { OnnxNode } from './onnx-proto.js';
 import { floatInitializer, int64Initializer, node } from './onnx-proto.js';
-import {
-  ALPHA,
-  inputTransform,
-  outputTransform,
-  TILE,
-  transformedFilters,
-  type FoldedConv,
-} from './winograd-transforms.js';
-
-export type { FoldedConv } from './winograd-transforms.js';
+import { ALPHA, inputTransform, outputTransform, TILE, transformedFilters } from './winograd-transforms.js';
 
 /** The graph under construction: nodes and initializers are appended. */
 export interface GraphParts {
