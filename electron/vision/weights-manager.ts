@@ -119,8 +119,21 @@ export async function downloadWeights(options: DownloadWeightsOptions = {}): Pro
   const dir = resolveWeightsDir(options);
   const name = checkName(options.name ?? nameFromUrl(url));
   const target = join(dir, `${name}.safetensors`);
-  await ensureDir(dir);
+  const partPath = `${target}${PART_SUFFIX}`;
+  // Claimed before the first await, so that of two calls for one file in this process the first always wins.
+  const releaseClaim = claimInProcess(partPath, url);
+  try {
+    return await downloadClaimed(options, { url, arch, dir, name, target, partPath });
+  } finally {
+    releaseClaim();
+  }
+}
 
+async function downloadClaimed(
+  options: DownloadWeightsOptions,
+  { url, arch, dir, name, target, partPath }: DownloadTarget,
+): Promise<InstalledWeights> {
+  await ensureDir(dir);
   const existing = await readMeta(dir, name);
   if (existing && existing.kind === 'download' && existing.source === url && existing.arch === arch) {
     const wanted = options.sha256?.toLowerCase() ?? existing.sha256;
@@ -128,7 +141,6 @@ export async function downloadWeights(options: DownloadWeightsOptions = {}): Pro
     if (existing.sha256 === wanted && size === existing.size) return existing;
   }
 
-  const partPath = `${target}${PART_SUFFIX}`;
   const unlock = await lockDownload(partPath, url);
   try {
     const result = await downloadResumable({
@@ -270,18 +282,33 @@ export function nameFromUrl(url: string): string {
   return base.replace(/\.safetensors$/i, '').replace(/[^\w.-]+/g, '_') || 'weights';
 }
 
-const lockedInThisProcess = new Set<string>();
+const claimedInThisProcess = new Set<string>();
+
+interface DownloadTarget {
+  url: string;
+  arch: ArchName;
+  dir: string;
+  name: string;
+  target: string;
+  partPath: string;
+}
+
+const busy = (url: string, partPath: string, who: string) =>
+  new SortaError('conflict', `${url} is already being downloaded into ${partPath} (${who})`);
+
+/** One download per part file within this process (a second click); synchronous, so the first caller wins. */
+function claimInProcess(partPath: string, url: string): () => void {
+  if (claimedInThisProcess.has(partPath)) throw busy(url, partPath, 'by this process');
+  claimedInThisProcess.add(partPath);
+  return () => claimedInThisProcess.delete(partPath);
+}
 
 /**
- * One download per part file: within this process (a second click) and across processes (the app and the CLI), via
- * `<part>.lock` holding the owner's pid. A lock whose process is gone is taken over.
+ * One download per part file across processes (the app and the CLI), via `<part>.lock` holding the owner's pid. A
+ * lock whose process is gone is taken over.
  */
 async function lockDownload(partPath: string, url: string): Promise<() => Promise<void>> {
   const lockPath = `${partPath}.lock`;
-  const busy = (who: string) =>
-    new SortaError('conflict', `${url} is already being downloaded into ${partPath} (${who})`);
-  if (lockedInThisProcess.has(partPath)) throw busy('by this process');
-  lockedInThisProcess.add(partPath);
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -292,19 +319,16 @@ async function lockDownload(partPath: string, url: string): Promise<() => Promis
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
         const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-        if (owner > 0 && owner !== process.pid && processAlive(owner)) throw busy(`by process ${owner}`);
+        if (owner > 0 && owner !== process.pid && processAlive(owner))
+          throw busy(url, partPath, `by process ${owner}`);
         await rm(lockPath, { force: true }); // stale: its process is gone
       }
     }
   } catch (error) {
-    lockedInThisProcess.delete(partPath);
     if (error instanceof SortaError) throw error;
     throw new SortaError('io', `cannot lock ${lockPath}: ${describeFsError(error)}`, { cause: error });
   }
-  return async () => {
-    lockedInThisProcess.delete(partPath);
-    await rm(lockPath, { force: true });
-  };
+  return () => rm(lockPath, { force: true });
 }
 
 function processAlive(pid: number): boolean {
