@@ -88,6 +88,21 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Wall and CPU milliseconds of `runs` calls of `work` (`between` runs after each, untimed). */
+function timeRuns(runs: number, work: (run: number) => void, between?: () => void) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    work(run);
+    cpu.push(cpuMs(cpuStart));
+    wall.push(performance.now() - started);
+    between?.();
+  }
+  return { wall, cpu };
+}
+
 async function benchImport(dir: string, work: string): Promise<void> {
   const project = openProject(join(work, 'import.sorta'));
   const pool = new ImagePool();
@@ -198,25 +213,12 @@ function benchQueries(work: string): void {
     for (const [name, filter] of filters) {
       const total = countImages(project, filter);
       for (const offset of [0, Math.max(0, Math.floor(total / 2) - 100)]) {
-        const times: number[] = [];
-        const cpu: number[] = [];
-        for (let run = 0; run < 15; run++) {
-          const started = performance.now();
-          const cpuStart = process.cpuUsage();
-          queryImages(project, { ...filter, offset, limit: 200 });
-          cpu.push(cpuMs(cpuStart));
-          times.push(performance.now() - started);
-        }
-        const countTimes: number[] = [];
-        for (let run = 0; run < 5; run++) {
-          const started = performance.now();
-          countImages(project, filter);
-          countTimes.push(performance.now() - started);
-        }
+        const page = timeRuns(15, () => queryImages(project, { ...filter, offset, limit: 200 }));
+        const count = timeRuns(5, () => countImages(project, filter));
         console.log(
           `page of 200 from 100,000 by ${name} (${total} match, offset ${offset}): median ` +
-            `${median(times).toFixed(2)} ms wall, ${median(cpu).toFixed(2)} ms CPU (target < 20 ms); ` +
-            `count ${median(countTimes).toFixed(2)} ms`,
+            `${median(page.wall).toFixed(2)} ms wall, ${median(page.cpu).toFixed(2)} ms CPU (target < 20 ms); ` +
+            `count ${median(count.wall).toFixed(2)} ms`,
         );
       }
     }
@@ -227,55 +229,35 @@ function benchQueries(work: string): void {
       ['class', { classId: classes[3] }],
       ['confidence 0.4–0.6', { confidenceMin: 0.4, confidenceMax: 0.6 }],
     ] as [string, ImageQuery][]) {
-      const times: number[] = [];
-      const cpu: number[] = [];
-      for (let run = 0; run < 15; run++) {
-        const started = performance.now();
-        const cpuStart = process.cpuUsage();
-        queryImages(project, { ...filter, after: { path: middle.path, id: middle.id }, limit: 200 });
-        cpu.push(cpuMs(cpuStart));
-        times.push(performance.now() - started);
-      }
+      const { wall, cpu } = timeRuns(15, () =>
+        queryImages(project, { ...filter, after: { path: middle.path, id: middle.id }, limit: 200 }),
+      );
       console.log(
-        `keyset page of 200 from 100,000 by ${name}, after the middle image: median ${median(times).toFixed(2)} ` +
+        `keyset page of 200 from 100,000 by ${name}, after the middle image: median ${median(wall).toFixed(2)} ` +
           `ms wall, ${median(cpu).toFixed(2)} ms CPU`,
       );
     }
     // Bulk labelling: 10,000 images in one transaction and one undo step.
     const batch = ids.slice(0, 10_000);
-    const times: number[] = [];
-    const cpu: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const started = performance.now();
-      const cpuStart = process.cpuUsage();
-      setLabels(project, batch, classes[run % 2 === 0 ? 7 : 8]);
-      cpu.push(cpuMs(cpuStart));
-      times.push(performance.now() - started);
-    }
-    const undoStarted = performance.now();
-    undoLabels(project);
-    const undoMs = performance.now() - undoStarted;
+    const relabel = timeRuns(5, (run) => setLabels(project, batch, classes[run % 2 === 0 ? 7 : 8]));
+    const undo = timeRuns(1, () => undoLabels(project));
     console.log(
-      `bulk-label 10,000 labelled images (a new class): median ${median(times).toFixed(0)} ms wall, ` +
-        `${median(cpu).toFixed(0)} ms CPU (target < 200 ms), ` +
-        `runs ${times.map((t) => t.toFixed(0)).join('/')} ms; undo ${undoMs.toFixed(0)} ms`,
+      `bulk-label 10,000 labelled images (a new class): median ${median(relabel.wall).toFixed(0)} ms wall, ` +
+        `${median(relabel.cpu).toFixed(0)} ms CPU (target < 200 ms), ` +
+        `runs ${relabel.wall.map((t) => t.toFixed(0)).join('/')} ms; undo ${undo.wall[0].toFixed(0)} ms`,
     );
     // The same for images without a label: new label rows (and index entries) rather than changed ones. Each run's
     // labels are undone before the next, so every run starts from unlabelled images.
     const unlabelled = ids.filter((_, i) => i % 2 === 1).slice(0, 10_000);
-    const fresh: number[] = [];
-    const freshCpu: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const started = performance.now();
-      const cpuStart = process.cpuUsage();
-      setLabels(project, unlabelled, classes[run % 10]);
-      freshCpu.push(cpuMs(cpuStart));
-      fresh.push(performance.now() - started);
-      undoLabels(project);
-    }
+    const fresh = timeRuns(
+      5,
+      (run) => setLabels(project, unlabelled, classes[run % 10]),
+      () => undoLabels(project),
+    );
     console.log(
-      `bulk-label 10,000 unlabelled images: median ${median(fresh).toFixed(0)} ms wall, ` +
-        `${median(freshCpu).toFixed(0)} ms CPU (target < 200 ms), runs ${fresh.map((t) => t.toFixed(0)).join('/')} ms`,
+      `bulk-label 10,000 unlabelled images: median ${median(fresh.wall).toFixed(0)} ms wall, ` +
+        `${median(fresh.cpu).toFixed(0)} ms CPU (target < 200 ms), ` +
+        `runs ${fresh.wall.map((t) => t.toFixed(0)).join('/')} ms`,
     );
   } finally {
     project.close();
