@@ -23,7 +23,7 @@ let api: SortaClient;
 let events: SortaEvent[];
 let inbox: string;
 const previousDataDir = process.env.SORTA_DATA_DIR;
-const CLASSES = ['bag', 'trouser', 'sneaker'];
+const CLASSES = ['bag', 'trouser', 'sneaker'] as const;
 
 /** Resolves with the first event (already received or coming) that matches. */
 function nextEvent<T extends SortaEvent>(match: (e: SortaEvent) => e is T): Promise<T> {
@@ -44,9 +44,9 @@ before(async () => {
   process.env.SORTA_DATA_DIR = join(h.dir, 'app-data');
   inbox = join(h.dir, 'inbox');
   const set = loadFashionMnist('t10k');
-  await writeFashionPngs(set, join(h.dir, 'labelled'), { classes: CLASSES, perClass: 8, folders: true });
+  await writeFashionPngs(set, join(h.dir, 'labelled'), { classes: [...CLASSES], perClass: 8, folders: true });
   mkdirSync(inbox);
-  await writeFashionPngs(set, inbox, { classes: CLASSES, perClass: 2, start: 3000 });
+  await writeFashionPngs(set, inbox, { classes: [...CLASSES], perClass: 2, start: 3000 });
   ({ transport, api, events } = await connectWebClient(h));
   const weights = join(h.dir, 'small-vgg11_bn.safetensors');
   writeSmallBackbone(weights, { arch: 'vgg11_bn' });

@@ -15,6 +15,12 @@ export interface ErrorLike {
 export class Notifier {
   toasts = $state<Toast[]>([]);
   #nextId = 1;
+  #quiet: () => boolean = () => false;
+
+  /** While `quiet()` holds (the server cannot be reached), failed calls show no toast: the banner says it once. */
+  quietWhile(quiet: () => boolean): void {
+    this.#quiet = quiet;
+  }
 
   show(kind: Toast['kind'], title: string, message = '', code?: string): number {
     const id = this.#nextId++;
@@ -34,6 +40,7 @@ export class Notifier {
   /** Shows an error thrown by an API call (`{code, message}` from the core) with what we were trying to do. */
   error(title: string, error: unknown): void {
     const { code, message } = describeError(error);
+    if (code === 'io' && this.#quiet()) return;
     this.show('error', title, message, code);
   }
 
