@@ -195,7 +195,9 @@ export class AppState {
   async #reloadTopics(topics: string[]): Promise<void> {
     if (!this.project) return;
     if (topics.includes('classes') || topics.includes('labels')) await this.classes.refresh();
-    if (topics.includes('images')) this.project = await this.api.invoke('project.current', {});
+    // The status bar's counts come from the project: refresh them with any change to images or labels.
+    if (topics.some((topic) => topic === 'images' || topic === 'labels' || topic === 'classes'))
+      this.project = await this.api.invoke('project.current', {});
     if (topics.includes('models')) await this.trainer.loadModels();
   }
 

@@ -4,6 +4,7 @@
  */
 import type { JobRecord } from '../../../electron/contract/index.js';
 import type { SortaClient } from './api';
+import { plural } from './format';
 import type { Notifier } from './notifier.svelte';
 
 export class SortHistory {
@@ -41,8 +42,4 @@ export function describePlaced(job: JobRecord): string {
   if (entries.length === 0)
     return job.undoneFiles > 0 ? `${plural(job.undoneFiles, 'file')} put back` : 'no files';
   return `${plural(total, 'file')}: ${entries.map(([folder, n]) => `${folder} ${n}`).join(', ')}`;
-}
-
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : `${word}s`}`;
 }

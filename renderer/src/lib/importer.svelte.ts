@@ -4,7 +4,7 @@
  */
 import type { ImportResult, RunningJob } from '../../../electron/contract/index.js';
 import { newJobId, type SortaClient } from './api';
-import { plural } from './history.svelte';
+import { plural } from './format';
 import { outcomeOf, type JobOutcome, type Jobs } from './jobs.svelte';
 import type { Notifier } from './notifier.svelte';
 

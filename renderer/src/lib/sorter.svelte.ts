@@ -14,7 +14,8 @@ import type {
   UndoResult,
 } from '../../../electron/contract/index.js';
 import { newJobId, type SortaClient } from './api';
-import { plural, SortHistory } from './history.svelte';
+import { plural } from './format';
+import { SortHistory } from './history.svelte';
 import { outcomeOf, type JobOutcome, type Jobs } from './jobs.svelte';
 import type { Notifier } from './notifier.svelte';
 import { SortPaths } from './sort-paths';
