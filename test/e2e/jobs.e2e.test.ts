@@ -157,7 +157,7 @@ test('long jobs survive the page; sort history with undo survives a restart', as
     await until('a plan of 6 files', async () =>
       /^6 files/.test(
         (await page
-          .locator('.summary')
+          .locator('section[aria-label=Sort] .summary')
           .textContent()
           .catch(() => '')) ?? '',
       ),
@@ -199,6 +199,16 @@ test('long jobs survive the page; sort history with undo survives a restart', as
     await row.locator('.state', { hasText: 'undone' }).waitFor();
     assert.equal(await row.locator('button:has-text("Undo")').count(), 0);
     await screenshot(page, 'jobs-03-undone-after-restart');
+  });
+
+  await step(t, '"Create project" on an existing file asks before opening it', async () => {
+    await page.click('button:has-text("Close project")');
+    await page.fill('input[name=project-path]', project);
+    await page.click('button:has-text("Create project")');
+    await page.locator('[role=alert]', { hasText: 'already exists' }).waitFor();
+    assert.equal(await page.locator('header .project').count(), 0, 'nothing opened yet');
+    await page.click('button:has-text("Open it")');
+    await page.locator('header .project', { hasText: 'jobs' }).waitFor();
   });
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
