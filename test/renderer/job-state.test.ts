@@ -187,3 +187,30 @@ test('the destination and CSV paths follow the chosen folder unless the person t
   fields = paths.follow('/p/third', { ...fields, outDir: '/mine' });
   assert.deepEqual(fields, { outDir: '/mine', csvPath: '/p/third-sorted-predictions.csv' });
 });
+
+test('toasts dismiss themselves, errors later, repeats count up, and the history keeps them', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const notifier = new Notifier();
+  notifier.success('Saved');
+  notifier.error('Could not plan the sort', { code: 'invalid-input', message: 'bad folder' });
+  notifier.error('Could not plan the sort', { code: 'invalid-input', message: 'bad folder' });
+  assert.equal(notifier.toasts.length, 2, 'the same error again does not stack');
+  assert.equal(notifier.toasts[1].repeats, 2);
+  t.mock.timers.tick(4000);
+  assert.deepEqual(
+    notifier.toasts.map((toast: { title: string }) => toast.title),
+    ['Could not plan the sort'],
+  );
+  t.mock.timers.tick(12_000);
+  assert.equal(notifier.toasts.length, 0);
+  assert.deepEqual(
+    notifier.history.map((toast: { title: string }) => toast.title),
+    ['Could not plan the sort', 'Saved'],
+  );
+  // Never more than three on screen: the oldest makes room.
+  for (const title of ['a', 'b', 'c', 'd']) notifier.info(title);
+  assert.deepEqual(
+    notifier.toasts.map((toast: { title: string }) => toast.title),
+    ['b', 'c', 'd'],
+  );
+});

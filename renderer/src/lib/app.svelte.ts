@@ -123,6 +123,22 @@ export class AppState {
     }
   }
 
+  /** Whether a file already exists at `path` (asked of the core, which may run elsewhere); false when unknown. */
+  async fileExists(path: string): Promise<boolean> {
+    const trimmed = path.trim();
+    const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+    if (cut < 0) return false;
+    try {
+      const listing = await this.api.invoke('fs.list', {
+        path: trimmed.slice(0, cut) || trimmed.slice(0, 1),
+      });
+      const name = trimmed.slice(cut + 1);
+      return listing.entries.some((entry) => entry.name === name && entry.kind !== 'dir');
+    } catch {
+      return false;
+    }
+  }
+
   async closeProject(): Promise<void> {
     await this.api.invoke('project.close', {});
     this.project = null;

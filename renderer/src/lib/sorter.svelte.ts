@@ -17,7 +17,7 @@ import { newJobId, type SortaClient } from './api';
 import { plural } from './format';
 import { SortHistory } from './history.svelte';
 import { outcomeOf, type JobOutcome, type Jobs } from './jobs.svelte';
-import type { Notifier } from './notifier.svelte';
+import { describeError, type Notifier } from './notifier.svelte';
 import { SortPaths } from './sort-paths';
 
 const RESULTS_PAGE = 120;
@@ -39,6 +39,8 @@ export class Sorter {
   plan = $state<SortPlan | null>(null);
   sorted = $state<SortResult | null>(null);
   csvPath = $state('');
+  /** Why the plan cannot be made for the destination as typed (shown under the field, not as a toast). */
+  planError = $state<string | null>(null);
   readonly history: SortHistory;
   readonly #paths = new SortPaths();
 
@@ -136,6 +138,7 @@ export class Sorter {
     this.result = result;
     this.resultDir = dir;
     this.plan = null;
+    this.planError = null;
     this.sorted = null;
     this.predictions = [];
     this.predictionTotal = 0;
@@ -185,12 +188,16 @@ export class Sorter {
 
   async refreshPlan(): Promise<void> {
     const options = this.#options();
-    if (!options) return;
+    if (!options) {
+      this.planError = null;
+      return;
+    }
     try {
       this.plan = await this.api.invoke('sort.plan', options);
+      this.planError = null;
     } catch (error) {
       this.plan = null;
-      this.notifier.error('Could not plan the sort', error);
+      this.planError = describeError(error).message;
     }
   }
 
