@@ -152,6 +152,9 @@ export class JobRunner {
 
   private handle(info: RunningJob, signal: AbortSignal): JobHandle {
     let lastSent = 0;
+    // The ETA is measured within one phase (features counted in images, then epochs): a new unit or total
+    // starts a new baseline, so the time spent extracting features does not inflate the epochs' estimate.
+    let phase = { key: '', startedAt: info.startedAt, startDone: 0 };
     return {
       jobId: info.jobId,
       signal,
@@ -162,15 +165,17 @@ export class JobRunner {
       },
       progress: (update) => {
         const now = Date.now();
-        const elapsed = now - info.startedAt;
+        const key = `${update.unit ?? 'images'}/${update.total}`;
+        if (key !== phase.key)
+          phase =
+            phase.key === ''
+              ? { key, startedAt: info.startedAt, startDone: 0 }
+              : { key, startedAt: now, startDone: update.done };
         info.done = update.done;
         info.total = update.total;
         info.unit = update.unit ?? 'images';
         info.message = update.message ?? null;
-        info.etaMs =
-          update.total && update.done > 0 && update.done < update.total
-            ? Math.round((elapsed / update.done) * (update.total - update.done))
-            : null;
+        info.etaMs = estimateRemaining(now - phase.startedAt, update.done - phase.startDone, update);
         const finished = update.total !== null && update.done >= update.total;
         if (!finished && now - lastSent < PROGRESS_INTERVAL_MS) return;
         lastSent = now;
@@ -213,4 +218,14 @@ export class JobRunner {
       result: record.result,
     });
   }
+}
+
+/** Time left at the pace of this phase so far; null while it cannot be told (no total, nothing done yet). */
+export function estimateRemaining(
+  elapsedMs: number,
+  doneInPhase: number,
+  update: JobProgress,
+): number | null {
+  if (!update.total || doneInPhase <= 0 || update.done >= update.total) return null;
+  return Math.round((elapsedMs / doneInPhase) * (update.total - update.done));
 }
