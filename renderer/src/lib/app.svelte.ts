@@ -96,6 +96,7 @@ export class AppState {
 
   /** The server is reachable again: ask what changed meanwhile. */
   async #reconnected(): Promise<void> {
+    if (this.system === null) return this.init(); // the page loaded while the server was away
     try {
       const project = await this.api.invoke('project.current', {});
       this.project = project;
