@@ -214,3 +214,48 @@ test('toasts dismiss themselves, errors later, repeats count up, and the history
     ['b', 'c', 'd'],
   );
 });
+
+test('a classification running when the page loads is reattached, and its end shows its results', async () => {
+  const s = setup({
+    'classify.results': () => ({ total: 2, offset: 0, items: [{ id: 1 }, { id: 2 }] }),
+    'sort.plan': () => ({ counts: { bag: 2 }, collisions: 0, identical: 0, total: 2, preview: [] }),
+    'jobs.history': () => [],
+  });
+  const sorter = new Sorter(s.client, s.jobs, s.notifier);
+  const running = {
+    jobId: 'classify-9',
+    kind: 'classify',
+    title: 'Classifying /p/inbox',
+    startedAt: 0,
+    done: 3,
+    total: 10,
+    unit: 'images',
+    etaMs: null,
+    message: null,
+    input: { dir: '/p/inbox', review: false },
+    phase: null,
+    epochs: [],
+  } satisfies RunningJob;
+  for (const job of s.jobs.reset([running])) sorter.attach(job);
+  assert.equal(sorter.jobId, 'classify-9');
+  assert.equal(sorter.dir, '/p/inbox');
+  assert.equal(sorter.job?.done, 3);
+  await s.jobs.report(
+    outcomeFromEvent(
+      finished('classify-9', {
+        kind: 'classify',
+        title: 'Classifying /p/inbox',
+        result: { job: 7, modelId: 1, count: 2, errors: [] },
+      }),
+    ),
+  );
+  assert.equal(sorter.jobId, null);
+  assert.equal(sorter.result?.job, 7);
+  assert.equal(sorter.predictionTotal, 2);
+  assert.equal(sorter.outDir, '/p/inbox-sorted');
+  assert.equal(sorter.plan?.total, 2);
+  assert.deepEqual(
+    s.notifier.toasts.map((t: { title: string }) => t.title),
+    ['Classified 2 files'],
+  );
+});
