@@ -1,17 +1,21 @@
 /** classify.*, sort.*, jobs.history: batch classification, the journaled sort with its preview, and undo. */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { JobRecord, SortPlan } from '../contract/index.js';
+import type { ClassifyResult, JobRecord, SortPlan, SortResult, UndoResult } from '../contract/index.js';
 import { describeFsError, SortaError } from '../shared/errors.js';
 import { classifyFolder } from '../sort/classify.js';
 import { manifestCsv, manifestRows } from '../sort/manifest.js';
 import { sortClassified } from '../sort/sort.js';
 import { undoSort } from '../sort/undo.js';
-import { getJob, listJobs } from '../store/jobs-repo.js';
+import { jobHistory, type JobFacts } from '../store/job-history.js';
+import { getJob, type Job } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
 import { queryPredictions } from '../store/ui-queries.js';
 import type { AppContext } from './context.js';
 import type { Registry } from './registry.js';
+
+/** Sorts and undos move the user's files: one at a time, so that an undo never races the sort it undoes. */
+const FILES_EXCLUSIVE = 'files';
 
 /** Operations shown in the sort preview (the counts cover all of them). */
 const PREVIEW_OPS = 200;
@@ -37,6 +41,32 @@ function writeNew(path: string, text: string): void {
   }
 }
 
+function toJobRecord({ job, facts }: { job: Job; facts: JobFacts }): JobRecord {
+  const ops = facts.ops;
+  const mode = job.params.mode;
+  const threshold = job.params.threshold;
+  const opCount = ops.planned + ops.started + ops.done + ops.skipped_identical + ops.failed + ops.undone;
+  return {
+    id: job.id,
+    kind: job.kind,
+    state: job.state,
+    modelId: job.modelId,
+    sourceDir: job.sourceDir,
+    outDir: job.outDir,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+    error: job.error,
+    parentJobId: job.parentJobId,
+    mode: mode === 'copy' || mode === 'move' ? mode : null,
+    threshold: typeof threshold === 'number' ? threshold : null,
+    files: job.kind === 'classify' ? facts.predictions : opCount,
+    failed: job.kind === 'classify' ? facts.predictionErrors : ops.failed,
+    placed: job.kind === 'sort' ? facts.placed : {},
+    undoneFiles: job.kind === 'sort' ? ops.undone : 0,
+    undoable: job.kind === 'sort' && ops.done > 0,
+  };
+}
+
 export function setupSort(registry: Registry, ctx: AppContext): void {
   const changed = (...topics: ('jobs' | 'labels')[]) => ctx.emit({ type: 'data.changed', topics });
 
@@ -44,20 +74,26 @@ export function setupSort(registry: Registry, ctx: AppContext): void {
     const project = ctx.project();
     const folder = resolve(dir);
     try {
-      const outcome = await ctx.jobs.run('classify', `Classifying ${folder}`, jobId, (job) =>
-        classifyFolder(project, folder, {
-          modelId,
-          review,
-          signal: job.signal,
-          onProgress: (p) => job.progress({ done: p.done, total: p.total, unit: 'images' }),
-        }),
+      return await ctx.jobs.run(
+        'classify',
+        `Classifying ${folder}`,
+        jobId,
+        async (job): Promise<ClassifyResult> => {
+          const outcome = await classifyFolder(project, folder, {
+            modelId,
+            review,
+            signal: job.signal,
+            onProgress: (p) => job.progress({ done: p.done, total: p.total, unit: 'images' }),
+          });
+          return {
+            job: outcome.jobId,
+            modelId: outcome.modelId ?? modelId ?? 0,
+            count: outcome.predictions.length,
+            errors: outcome.errors,
+          };
+        },
+        { input: { dir: folder, modelId, review }, exclusive: 'classify' },
       );
-      return {
-        job: outcome.jobId,
-        modelId: outcome.modelId ?? modelId ?? 0,
-        count: outcome.predictions.length,
-        errors: outcome.errors,
-      };
     } finally {
       if (review) changed('jobs', 'labels');
       else changed('jobs');
@@ -109,22 +145,28 @@ export function setupSort(registry: Registry, ctx: AppContext): void {
   registry.handle('sort.run', async ({ job, outDir, threshold, mode, jobId }) => {
     const project = ctx.project();
     try {
-      const outcome = await ctx.jobs.run('sort', `Sorting into ${outDir}`, jobId, (handle) =>
-        sortClassified(project, job, {
-          outDir,
-          threshold,
-          mode,
-          signal: handle.signal,
-          onProgress: (p) =>
-            handle.progress({ done: p.done, total: p.total, unit: 'files', message: p.file }),
-        }),
+      return await ctx.jobs.run(
+        'sort',
+        `Sorting into ${outDir}`,
+        jobId,
+        async (handle): Promise<SortResult> => {
+          const outcome = await sortClassified(project, job, {
+            outDir,
+            threshold,
+            mode,
+            signal: handle.signal,
+            onProgress: (p) =>
+              handle.progress({ done: p.done, total: p.total, unit: 'files', message: p.file }),
+          });
+          return {
+            job: outcome.jobId!,
+            sorted: outcome.sorted,
+            skippedIdentical: outcome.plan.identical.length,
+            errors: outcome.failures,
+          };
+        },
+        { input: { job, outDir, threshold, mode }, exclusive: FILES_EXCLUSIVE },
       );
-      return {
-        job: outcome.jobId!,
-        sorted: outcome.sorted,
-        skippedIdentical: outcome.plan.identical.length,
-        errors: outcome.failures,
-      };
     } finally {
       changed('jobs');
     }
@@ -133,33 +175,25 @@ export function setupSort(registry: Registry, ctx: AppContext): void {
   registry.handle('sort.undo', async ({ job, jobId }) => {
     const project = ctx.project();
     try {
-      const outcome = await ctx.jobs.run('undo', 'Undoing the sort', jobId, (handle) =>
-        undoSort(project, {
-          jobId: job,
-          signal: handle.signal,
-          onProgress: (p) =>
-            handle.progress({ done: p.done, total: p.total, unit: 'files', message: p.file }),
-        }),
+      return await ctx.jobs.run(
+        'undo',
+        'Undoing the sort',
+        jobId,
+        async (handle): Promise<UndoResult> => {
+          const outcome = await undoSort(project, {
+            jobId: job,
+            signal: handle.signal,
+            onProgress: (p) =>
+              handle.progress({ done: p.done, total: p.total, unit: 'files', message: p.file }),
+          });
+          return { job: outcome.jobId, restored: outcome.restored, errors: outcome.problems };
+        },
+        { input: { job }, exclusive: FILES_EXCLUSIVE },
       );
-      return { job: outcome.jobId, restored: outcome.restored, errors: outcome.problems };
     } finally {
       changed('jobs');
     }
   });
 
-  registry.handle(
-    'jobs.history',
-    async (): Promise<JobRecord[]> =>
-      listJobs(ctx.project()).map((job) => ({
-        id: job.id,
-        kind: job.kind,
-        state: job.state,
-        modelId: job.modelId,
-        sourceDir: job.sourceDir,
-        outDir: job.outDir,
-        createdAt: job.createdAt,
-        finishedAt: job.finishedAt,
-        error: job.error,
-      })),
-  );
+  registry.handle('jobs.history', async () => jobHistory(ctx.project()).map(toJobRecord));
 }

@@ -1,4 +1,4 @@
-/** system.info, jobs.running / jobs.cancel and fs.list (a folder browser for web mode). */
+/** system.info, jobs.running / recent / acknowledge / cancel and fs.list (a folder browser for web mode). */
 import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -48,6 +48,11 @@ export function setupSystem(registry: Registry, ctx: AppContext, options: System
   }));
 
   registry.handle('jobs.running', async () => ctx.jobs.list());
+  registry.handle('jobs.recent', async ({ unacknowledged }) => ctx.jobs.recent(unacknowledged));
+  registry.handle('jobs.acknowledge', async ({ jobIds }) => {
+    ctx.jobs.acknowledge(jobIds);
+    return null;
+  });
   registry.handle('jobs.cancel', async ({ jobId }) => ({ cancelled: ctx.jobs.cancel(jobId) }));
   registry.handle('fs.list', async ({ path }) => listDirectory(resolve(path ?? homedir())));
 }

@@ -1,5 +1,5 @@
 /** train.* and models.*: fine-tuning in the trainer's worker thread, and the project's model records. */
-import type { Arch, ModelDetail, ModelSummary, TrainParams } from '../contract/index.js';
+import type { Arch, ModelDetail, ModelSummary, TrainParams, TrainResult } from '../contract/index.js';
 import { SortaError } from '../shared/errors.js';
 import {
   deleteModel,
@@ -15,7 +15,10 @@ import { trainProject, DEFAULT_ARCH } from '../train/train-project.js';
 import { resolveTrainingDefaults } from '../train/trainer.js';
 import { DEFAULT_INPUT_SIZE } from '../vision/arch.js';
 import { findInstalledWeights } from '../vision/weights-manager.js';
+import type { TrainEvent } from '../train/messages.js';
 import type { AppContext } from './context.js';
+import type { JobHandle } from './jobs.js';
+import { rememberedTrainOptions, rememberTrainOptions } from './train-options.js';
 import type { Registry } from './registry.js';
 
 const DEFAULT_VAL_SPLIT = 0.2;
@@ -74,74 +77,91 @@ async function weightsFor(arch: Arch) {
   return installed;
 }
 
+async function trainingDefaults(project: Project): Promise<TrainParams> {
+  const installed = await findInstalledWeights(DEFAULT_ARCH);
+  const mode = installed && installed.classifier === null ? 'full' : 'last';
+  const labelled = trainingSet(project).images.length;
+  const trainCount = Math.max(1, Math.round(labelled * (1 - DEFAULT_VAL_SPLIT)));
+  const pretrainedLayers = mode === 'full' && installed?.classifier ? 2 : 0;
+  const resolved = resolveTrainingDefaults({ mode }, trainCount, pretrainedLayers);
+  return {
+    arch: DEFAULT_ARCH,
+    headMode: 'auto',
+    inputSize: DEFAULT_INPUT_SIZE,
+    epochs: resolved.epochs,
+    valSplit: resolved.valSplit,
+    augment: resolved.augment,
+    seed: resolved.seed,
+  };
+}
+
+/** The trainer's events as `train.phase` / `train.epoch` and the job's progress. */
+function reportTrainEvent(job: JobHandle, event: TrainEvent): void {
+  if (event.type === 'phase') {
+    job.emit({
+      type: 'train.phase',
+      jobId: job.jobId,
+      phase: event.phase,
+      done: event.done,
+      total: event.total,
+    });
+    job.progress({ done: event.done, total: event.total, unit: 'images', message: event.phase });
+  } else if (event.type === 'epoch') {
+    job.emit({ ...event, type: 'train.epoch', jobId: job.jobId });
+    job.progress({ done: event.epoch, total: event.epochs, unit: 'epochs', message: 'training' });
+  } else {
+    job.progress({ done: 0, total: null, message: event.message });
+  }
+}
+
 export function setupTrain(registry: Registry, ctx: AppContext): void {
   const modelsChanged = () => ctx.emit({ type: 'data.changed', topics: ['models'] });
 
-  registry.handle('train.defaults', async (): Promise<TrainParams> => {
+  registry.handle('train.defaults', async () => trainingDefaults(ctx.project()));
+  registry.handle('train.options', async () => {
     const project = ctx.project();
-    const installed = await findInstalledWeights(DEFAULT_ARCH);
-    const mode = installed && installed.classifier === null ? 'full' : 'last';
-    const labelled = trainingSet(project).images.length;
-    const trainCount = Math.max(1, Math.round(labelled * (1 - DEFAULT_VAL_SPLIT)));
-    const pretrainedLayers = mode === 'full' && installed?.classifier ? 2 : 0;
-    const resolved = resolveTrainingDefaults({ mode }, trainCount, pretrainedLayers);
-    return {
-      arch: DEFAULT_ARCH,
-      headMode: 'auto',
-      inputSize: DEFAULT_INPUT_SIZE,
-      epochs: resolved.epochs,
-      valSplit: resolved.valSplit,
-      augment: resolved.augment,
-      seed: resolved.seed,
-    };
+    const defaults = await trainingDefaults(project);
+    return { ...defaults, ...rememberedTrainOptions(ctx.dataDir, project.path) };
+  });
+  registry.handle('train.rememberOptions', async ({ params }) => {
+    rememberTrainOptions(ctx.dataDir, ctx.project().path, params);
+    return null;
   });
 
   registry.handle('train.start', async ({ params = {}, jobId }) => {
     const project = ctx.project();
     const arch = params.arch ?? DEFAULT_ARCH;
     const weights = await weightsFor(arch);
-    const result = await ctx.jobs.run('train', 'Fine-tuning', jobId, (job) =>
-      trainProject(
-        project,
-        {
-          weightsPath: weights.path,
-          arch,
-          headMode: params.headMode,
-          inputSize: params.inputSize,
-          epochs: params.epochs,
-          valSplit: params.valSplit,
-          augment: params.augment,
-          seed: params.seed,
-        },
-        {
-          signal: job.signal,
-          onEvent: (event) => {
-            if (event.type === 'phase') {
-              job.emit({
-                type: 'train.phase',
-                jobId: job.jobId,
-                phase: event.phase,
-                done: event.done,
-                total: event.total,
-              });
-              job.progress({ done: event.done, total: event.total, unit: 'images', message: event.phase });
-            } else if (event.type === 'epoch') {
-              job.emit({ ...event, type: 'train.epoch', jobId: job.jobId });
-              job.progress({ done: event.epoch, total: event.epochs, unit: 'epochs', message: 'training' });
-            } else {
-              job.progress({ done: 0, total: null, message: event.message });
-            }
+    rememberTrainOptions(ctx.dataDir, project.path, params);
+    const result = await ctx.jobs.run(
+      'train',
+      'Fine-tuning',
+      jobId,
+      async (job): Promise<TrainResult> => {
+        const trained = await trainProject(
+          project,
+          { ...params, weightsPath: weights.path, arch },
+          {
+            signal: job.signal,
+            onEvent: (event) => reportTrainEvent(job, event),
           },
-        },
-      ),
+        );
+        return {
+          modelId: trained.modelId,
+          classes: trained.classes,
+          epochs: trained.epochs,
+          metrics: { valAccuracy: trained.metrics.valAccuracy, valLoss: trained.metrics.valLoss },
+        };
+      },
+      {
+        input: { params },
+        exclusive: 'train',
+        conflictMessage: (running) =>
+          `A fine-tune of ${project.path} is already running (started ${new Date(running.startedAt).toLocaleTimeString()}): wait for it to end or cancel it first.`,
+      },
     );
     modelsChanged();
-    return {
-      modelId: result.modelId,
-      classes: result.classes,
-      epochs: result.epochs,
-      metrics: { valAccuracy: result.metrics.valAccuracy, valLoss: result.metrics.valLoss },
-    };
+    return result;
   });
 
   registry.handle('models.list', async () => listModels(ctx.project()).map(toModelSummary));

@@ -36,23 +36,35 @@ export function setupWeights(registry: Registry, ctx: AppContext): void {
   registry.handle('weights.status', () => weightsStatus());
   registry.handle('weights.download', async ({ arch, url, jobId }) => {
     const target = arch ?? DEFAULT_WEIGHTS_ARCH;
-    const installed = await ctx.jobs.run('weights', `Downloading ${target} weights`, jobId, (job) =>
-      downloadWeights({
-        arch: target,
-        url,
-        signal: job.signal,
-        onProgress: (p) => job.progress({ done: p.bytes, total: p.total, unit: 'bytes' }),
-      }),
+    const result = await ctx.jobs.run(
+      'weights',
+      `Downloading ${target} weights`,
+      jobId,
+      async (job) =>
+        status(
+          target,
+          await downloadWeights({
+            arch: target,
+            url,
+            signal: job.signal,
+            onProgress: (p) => job.progress({ done: p.bytes, total: p.total, unit: 'bytes' }),
+          }),
+        ),
+      { input: { arch: target, url }, exclusive: `weights:${target}` },
     );
     changed();
-    return status(target, installed);
+    return result;
   });
   registry.handle('weights.import', async ({ path, arch, jobId }) => {
     const target = arch ?? DEFAULT_WEIGHTS_ARCH;
-    const installed = await ctx.jobs.run('weights', `Checking ${path}`, jobId, () =>
-      importLocalWeights(path, { arch: target }),
+    const result = await ctx.jobs.run(
+      'weights',
+      `Checking ${path}`,
+      jobId,
+      async () => status(target, await importLocalWeights(path, { arch: target })),
+      { input: { path, arch: target }, exclusive: `weights:${target}` },
     );
     changed();
-    return status(target, installed);
+    return result;
   });
 }

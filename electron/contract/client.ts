@@ -25,6 +25,11 @@ export interface Transport {
   call(method: MethodName, input: unknown): Promise<Reply>;
   subscribe(listener: (event: SortaEvent) => void): () => void;
   mediaUrl(ref: MediaRef, variant: MediaVariant): string;
+  /**
+   * Tells when the core becomes unreachable (false) and reachable again (true). Web mode only: in Electron the
+   * core is a child of the app and the transport never reports a change.
+   */
+  onConnection?(listener: (connected: boolean) => void): () => void;
 }
 
 /** `invoke('project.current')` needs no input; `invoke('labels.set', {...})` does. */
@@ -40,6 +45,8 @@ export interface SortaClient {
   onAny(listener: (event: SortaEvent) => void): () => void;
   /** URL for an <img src>: a project image or a classified file, as a thumbnail or the original. */
   mediaUrl(ref: MediaRef, variant?: MediaVariant): string;
+  /** Listens to the connection to the core: false when it is lost (web mode), true when it is back. */
+  onConnection(listener: (connected: boolean) => void): () => void;
 }
 
 export function createClient(transport: Transport): SortaClient {
@@ -60,6 +67,9 @@ export function createClient(transport: Transport): SortaClient {
     },
     mediaUrl(ref, variant = 'thumb') {
       return transport.mediaUrl(ref, variant);
+    },
+    onConnection(listener) {
+      return transport.onConnection?.(listener) ?? (() => {});
     },
   };
 }

@@ -37,6 +37,10 @@ export type SortaEvent =
       kind: JobKind;
       state: 'done' | 'failed' | 'cancelled';
       error: SerializedError | null;
+      /** The job's title as `job.started` gave it (a page that missed that event still names the job). */
+      title?: string;
+      /** The method's result when the job succeeded (what the call resolves with), else null. */
+      result?: unknown;
     }
   | {
       type: 'train.phase';

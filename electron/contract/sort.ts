@@ -77,6 +77,21 @@ export interface JobRecord {
   createdAt: number;
   finishedAt: number | null;
   error: string | null;
+  /** The classify job a sort sorted, or the sort an undo undid. */
+  parentJobId: number | null;
+  /** Sorts: how the files went. */
+  mode: SortMode | null;
+  threshold: number | null;
+  /** Classify: files looked at; sort: files planned; undo: files it handled. */
+  files: number;
+  /** Classify: files that could not be read; sort and undo: operations that failed. */
+  failed: number;
+  /** Sorts: files in place per destination folder (class or `_unsure`), moved, copied or already there. */
+  placed: Record<string, number>;
+  /** Sorts: files put back by undo. */
+  undoneFiles: number;
+  /** A sort with files still in place that `sort.undo({ job: id })` can put back. */
+  undoable: boolean;
 }
 
 export const sortMethods = {
@@ -109,6 +124,9 @@ export const sortMethods = {
   'sort.run': method<SortResult>()(z.strictObject({ ...sortOptions, jobId: jobIdInput.optional() })),
   /** Undoes the last sort, or the given sort job. */
   'sort.undo': method<UndoResult>()(z.strictObject({ job: rowId.optional(), jobId: jobIdInput.optional() })),
-  /** Classify, sort and undo jobs of the project, newest first. */
+  /**
+   * Classify, sort and undo jobs of the project, newest first (kept in the project, so they survive a restart):
+   * when, which folder, how many files went where, copy or move, undone or not.
+   */
   'jobs.history': method<JobRecord[]>()(noInput),
 };

@@ -41,9 +41,13 @@ export const trainMethods = {
    * sooner).
    */
   'train.defaults': method<TrainParams>()(noInput),
+  /** The options last chosen for this project (remembered by `train.rememberOptions` and `train.start`), else the defaults. */
+  'train.options': method<TrainParams>()(noInput),
+  'train.rememberOptions': method<null>()(z.strictObject({ params: trainParamsInput })),
   /**
    * Fine-tunes the head on the project's labelled images. Events: `train.phase`, `train.epoch`, `job.*`
-   * (kind 'train'). Cancel with `jobs.cancel`: no partial model is kept.
+   * (kind 'train'). Cancel with `jobs.cancel`: no partial model is kept. Refused (`conflict`) while the
+   * project's previous fine-tune still runs.
    */
   'train.start': method<TrainResult>()(
     z.strictObject({ params: trainParamsInput.optional(), jobId: jobIdInput.optional() }),

@@ -10,6 +10,7 @@ import { mediaPath, methodNames, TOKEN_HEADER } from './index.js';
 
 /** The part of the WebSocket API we use (the browser's and the `ws` package's both have it). */
 export interface WebSocketLike {
+  onopen?: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: unknown) => void) | null;
   onerror: ((event: unknown) => void) | null;
@@ -42,6 +43,13 @@ export function webTransport(options: WebTransportOptions): WebTransport {
   const doFetch = options.fetch ?? fetch;
   const SocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
   const listeners = new Set<(event: SortaEvent) => void>();
+  const connectionListeners = new Set<(connected: boolean) => void>();
+  let connected = true;
+  const setConnected = (value: boolean) => {
+    if (value === connected) return;
+    connected = value;
+    for (const listener of [...connectionListeners]) listener(value);
+  };
   let socket: WebSocketLike | null = null;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
@@ -60,9 +68,12 @@ export function webTransport(options: WebTransportOptions): WebTransport {
       }
       for (const listener of [...listeners]) listener(event);
     };
+    ws.onopen = () => setConnected(true);
     ws.onerror = () => {};
     ws.onclose = () => {
       socket = null;
+      // The event socket is the heartbeat: when it drops (server stopped, network gone), say so and retry.
+      if (!closed) setConnected(false);
       if (closed || listeners.size === 0) return;
       retry = setTimeout(connect, options.reconnectMs ?? 1000);
     };
@@ -78,10 +89,14 @@ export function webTransport(options: WebTransportOptions): WebTransport {
           headers: { 'content-type': 'application/json', [TOKEN_HEADER]: options.token },
           body: JSON.stringify(input ?? {}),
         });
-      } catch (error) {
+      } catch {
+        setConnected(false);
         return {
           ok: false,
-          error: { code: 'io', message: `Sorta's server cannot be reached: ${String(error)}` },
+          error: {
+            code: 'io',
+            message: `Disconnected: Sorta's server at ${base} cannot be reached (is \`sorta serve\` still running?).`,
+          },
         };
       }
       try {
@@ -98,6 +113,12 @@ export function webTransport(options: WebTransportOptions): WebTransport {
       connect();
       return () => {
         listeners.delete(listener);
+      };
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => {
+        connectionListeners.delete(listener);
       };
     },
     mediaUrl(ref, variant) {

@@ -168,8 +168,9 @@ export function classDeletionImpact(project: Project, id: number): { labels: num
 }
 
 /**
- * Deletes a class with its labels and predictions (those images become unlabelled). Label undo history is cleared,
- * since its entries could point at the deleted class. Returns how many labels went.
+ * Deletes a class with its labels and predictions (those images become unlabelled). The label undo history is
+ * cleared only when one of its steps names the class (undoing it would bring back a class that is gone): deleting
+ * a class nobody labelled with keeps it. Returns how many labels went.
  */
 export function deleteClass(
   project: Project,
@@ -177,7 +178,10 @@ export function deleteClass(
 ): { labelsRemoved: number; predictionsRemoved: number } {
   return project.db.transaction(() => {
     const impact = classDeletionImpact(project, id);
-    project.statement('DELETE FROM label_edits').run();
+    const inHistory = project
+      .statement('SELECT 1 FROM label_edit_items WHERE before_class_id = ? OR after_class_id = ? LIMIT 1')
+      .get(id, id);
+    if (inHistory) project.statement('DELETE FROM label_edits').run();
     project.statement('DELETE FROM classes WHERE id = ?').run(id);
     return { labelsRemoved: impact.labels, predictionsRemoved: impact.predictions };
   })();

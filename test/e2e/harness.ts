@@ -126,3 +126,24 @@ export function filesUnder(dir: string): string[] {
   walk(dir);
   return out.sort();
 }
+
+/** One contract call to a running `sorta serve`, as the page makes it (token header, JSON); throws its error. */
+export async function callServer<T = unknown>(
+  served: Served,
+  method: string,
+  input: unknown = {},
+): Promise<T> {
+  const url = new URL(served.url);
+  const response = await fetch(`${url.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-sorta-token': url.searchParams.get('token') ?? '' },
+    body: JSON.stringify(input),
+  });
+  const reply = (await response.json()) as {
+    ok: boolean;
+    value?: T;
+    error?: { code: string; message: string };
+  };
+  if (!reply.ok) throw Object.assign(new Error(reply.error?.message), { code: reply.error?.code });
+  return reply.value as T;
+}

@@ -201,6 +201,17 @@ describe('labels, undo/redo and classes', () => {
     assert.equal(getLabel(project, ids[4])!.classId, dog.id);
     assert.equal(labelHistory(project).canUndo, false, 'history that could name the class is cleared');
   });
+
+  it('deleting a class nobody labelled with keeps the undo history', () => {
+    const bird = addClass(project, 'bird');
+    const empty = addClass(project, 'empty');
+    setLabels(project, ids.slice(0, 2), bird.id);
+    assert.equal(labelHistory(project).canUndo, true);
+    deleteClass(project, empty.id);
+    assert.equal(labelHistory(project).canUndo, true, 'the history did not name the empty class');
+    undoLabels(project);
+    assert.equal(getLabel(project, ids[0]), null);
+  });
 });
 
 describe('image queries', () => {

@@ -9,7 +9,8 @@ import { ClassEditor } from './class-editor.svelte';
 import { ClassList } from './classes.svelte';
 import { Gallery } from './gallery.svelte';
 import { Importer } from './importer.svelte';
-import { Jobs } from './jobs.svelte';
+import { Connection } from './connection.svelte';
+import { Jobs, outcomeFromEvent, outcomeFromRecord, type JobOutcome } from './jobs.svelte';
 import { Labeler } from './labeler.svelte';
 import { Notifier } from './notifier.svelte';
 import { Selection } from './selection.svelte';
@@ -26,6 +27,7 @@ export class AppState {
   system = $state<SystemInfo | null>(null);
 
   readonly notifier = new Notifier();
+  readonly connection = new Connection();
   readonly theme = new Theme();
   readonly jobs = new Jobs();
   readonly classes: ClassList;
@@ -45,7 +47,16 @@ export class AppState {
     this.importer = new Importer(api, this.jobs, this.notifier, () => this.refreshProject());
     this.trainer = new Trainer(api, this.jobs, this.notifier);
     this.sorter = new Sorter(api, this.jobs, this.notifier);
+    this.notifier.quietWhile(() => !this.connection.online);
+    this.jobs.configure({
+      fallback: (outcome) => this.#jobEnded(outcome),
+      acknowledge: (jobId) => void this.api.invoke('jobs.acknowledge', { jobIds: [jobId] }).catch(() => {}),
+      offline: () => !this.connection.online,
+    });
     api.onAny((event) => this.#handle(event));
+    api.onConnection((connected) => {
+      if (this.connection.set(connected)) void this.#reconnected();
+    });
   }
 
   get desktop(): boolean {
@@ -54,19 +65,53 @@ export class AppState {
 
   async init(): Promise<void> {
     try {
-      const [system, project, recent, running] = await Promise.all([
+      const [system, project, recent] = await Promise.all([
         this.api.invoke('system.info', {}),
         this.api.invoke('project.current', {}),
         this.api.invoke('project.recent', {}),
-        this.api.invoke('jobs.running', {}),
       ]);
       this.system = system;
       this.recent = recent;
-      this.jobs.reset(running);
       if (project) await this.#enter(project);
+      await this.#syncJobs();
     } catch (error) {
       this.notifier.error('Cannot reach Sorta', error);
     }
+  }
+
+  /**
+   * Reattaches to every running job (progress, curves so far, cancel) and reports the jobs that ended while no
+   * page showed them, oldest first.
+   */
+  async #syncJobs(): Promise<void> {
+    const running = await this.api.invoke('jobs.running', {});
+    for (const job of this.jobs.reset(running)) {
+      this.trainer.attach(job);
+      this.sorter.attach(job);
+      this.importer.attach(job);
+    }
+    const ended = await this.api.invoke('jobs.recent', { unacknowledged: true });
+    for (const job of ended.reverse()) await this.jobs.report(outcomeFromRecord(job));
+  }
+
+  /** The server is reachable again: ask what changed meanwhile. */
+  async #reconnected(): Promise<void> {
+    if (this.system === null) return this.init(); // the page loaded while the server was away
+    try {
+      const project = await this.api.invoke('project.current', {});
+      this.project = project;
+      if (project) await Promise.all([this.classes.refresh(), this.gallery.reload()]);
+      await this.#syncJobs();
+    } catch (error) {
+      this.notifier.error('Could not refresh after reconnecting', error);
+    }
+  }
+
+  /** The notice for a job no screen shows (exports, thumbnails). */
+  #jobEnded(outcome: JobOutcome): void {
+    if (outcome.state === 'failed') this.notifier.error(`${outcome.title} failed`, outcome.error);
+    else if (outcome.state === 'cancelled') this.notifier.info(`${outcome.title}: cancelled`);
+    else if (outcome.kind !== 'thumbnails') this.notifier.success(`${outcome.title}: done`);
   }
 
   async openProject(path: string, create: boolean): Promise<void> {
@@ -76,6 +121,22 @@ export class AppState {
       this.recent = await this.api.invoke('project.recent', {});
     } catch (error) {
       this.notifier.error(create ? 'Could not create the project' : 'Could not open the project', error);
+    }
+  }
+
+  /** Whether a file already exists at `path` (asked of the core, which may run elsewhere); false when unknown. */
+  async fileExists(path: string): Promise<boolean> {
+    const trimmed = path.trim();
+    const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+    if (cut < 0) return false;
+    try {
+      const listing = await this.api.invoke('fs.list', {
+        path: trimmed.slice(0, cut) || trimmed.slice(0, 1),
+      });
+      const name = trimmed.slice(cut + 1);
+      return listing.entries.some((entry) => entry.name === name && entry.kind !== 'dir');
+    } catch {
+      return false;
     }
   }
 
@@ -142,13 +203,7 @@ export class AppState {
   #handle(event: SortaEvent): void {
     this.jobs.handle(event);
     this.trainer.handle(event);
-    if (
-      event.type === 'job.finished' &&
-      event.state === 'failed' &&
-      event.kind === 'thumbnails' &&
-      event.error
-    )
-      this.notifier.error('Thumbnails failed', event.error);
+    if (event.type === 'job.finished') void this.jobs.report(outcomeFromEvent(event));
     if (event.type === 'project.changed') this.project = event.project;
     if (event.type === 'data.changed') void this.#reloadTopics(event.topics);
     if (event.type === 'menu.command') void this.#menu(event.command);
@@ -157,7 +212,9 @@ export class AppState {
   async #reloadTopics(topics: string[]): Promise<void> {
     if (!this.project) return;
     if (topics.includes('classes') || topics.includes('labels')) await this.classes.refresh();
-    if (topics.includes('images')) this.project = await this.api.invoke('project.current', {});
+    // The status bar's counts come from the project: refresh them with any change to images or labels.
+    if (topics.some((topic) => topic === 'images' || topic === 'labels' || topic === 'classes'))
+      this.project = await this.api.invoke('project.current', {});
     if (topics.includes('models')) await this.trainer.loadModels();
   }
 

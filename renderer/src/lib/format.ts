@@ -18,6 +18,11 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** "1 image", "2 images", "1,000 images". */
+export function plural(n: number, word: string, words = `${word}s`): string {
+  return `${count(n)} ${n === 1 ? word : words}`;
+}
+
 export function fileName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;

@@ -5,12 +5,14 @@
 import type {
   ModelDetail,
   ModelSummary,
+  RunningJob,
   SortaEvent,
   TrainParams,
+  TrainResult,
   WeightsStatus,
 } from '../../../electron/contract/index.js';
 import { newJobId, type SortaClient } from './api';
-import type { Jobs } from './jobs.svelte';
+import { outcomeOf, type JobOutcome, type Jobs } from './jobs.svelte';
 import type { Notifier } from './notifier.svelte';
 
 export type EpochEvent = Extract<SortaEvent, { type: 'train.epoch' }>;
@@ -34,7 +36,9 @@ export class Trainer {
     private readonly api: SortaClient,
     private readonly jobs: Jobs,
     private readonly notifier: Notifier,
-  ) {}
+  ) {
+    jobs.route(['train', 'weights'], (outcome) => this.ended(outcome));
+  }
 
   get currentWeights(): WeightsStatus | undefined {
     return this.weights.find((w) => w.arch === this.params?.arch);
@@ -50,6 +54,12 @@ export class Trainer {
   }
 
   handle(event: SortaEvent): void {
+    // A fine-tune another page started: show it here too (one runs per project at a time).
+    if (event.type === 'job.started' && event.kind === 'train' && !this.jobId) {
+      this.jobId = event.jobId;
+      this.phase = null;
+      this.epochs = [];
+    }
     if (event.type === 'train.phase' && event.jobId === this.jobId) this.phase = event;
     if (event.type === 'train.epoch' && event.jobId === this.jobId) this.epochs = [...this.epochs, event];
   }
@@ -57,7 +67,7 @@ export class Trainer {
   /** Loads defaults, weights and models independently, so one failing does not hide the others. */
   async load(): Promise<void> {
     const [params, weights, models] = await Promise.allSettled([
-      this.params ? Promise.resolve(this.params) : this.api.invoke('train.defaults', {}),
+      this.params ? Promise.resolve(this.params) : this.api.invoke('train.options', {}),
       this.api.invoke('weights.status', {}),
       this.loadModels(),
     ]);
@@ -81,28 +91,59 @@ export class Trainer {
     if (!this.selected && this.models[0]) await this.select(this.models[0].id);
   }
 
+  /** Shows a job that was running when the page loaded: its progress and curves so far, and Cancel. */
+  attach(job: RunningJob): void {
+    if (job.kind === 'weights') this.weightsJobId = job.jobId;
+    if (job.kind !== 'train') return;
+    this.jobId = job.jobId;
+    this.phase = job.phase;
+    this.epochs = [...job.epochs];
+  }
+
   async start(): Promise<void> {
     if (!this.params || this.jobId) return;
-    this.jobId = newJobId('train');
+    const jobId = newJobId('train');
+    this.jobId = jobId;
     this.phase = null;
     this.epochs = [];
-    try {
-      const result = await this.api.invoke('train.start', {
-        params: $state.snapshot(this.params),
-        jobId: this.jobId,
-      });
+    const call = this.api.invoke('train.start', { params: $state.snapshot(this.params), jobId });
+    await this.jobs.report(await outcomeOf({ jobId, kind: 'train', title: 'Fine-tuning' }, call));
+  }
+
+  /** The end of a fine-tune or a weights job (this page's or not): its notice, then the new model or weights. */
+  async ended(outcome: JobOutcome): Promise<void> {
+    if (outcome.kind === 'weights') return this.#weightsEnded(outcome);
+    if (outcome.jobId === this.jobId) this.jobId = null;
+    if (outcome.state === 'done') {
+      const result = outcome.result as TrainResult;
       this.notifier.success(
         'Fine-tuning finished',
         `${result.epochs} epochs, validation accuracy ${formatAccuracy(result.metrics.valAccuracy)}.`,
       );
       await this.select(result.modelId);
-      await this.loadModels();
+      await this.loadModels().catch((error) => this.notifier.error('Could not load the models', error));
+    } else if (outcome.state === 'cancelled') this.notifier.info('Fine-tuning cancelled');
+    else this.notifier.error('Fine-tuning failed', outcome.error);
+  }
+
+  async #weightsEnded(outcome: JobOutcome): Promise<void> {
+    if (outcome.jobId === this.weightsJobId) this.weightsJobId = null;
+    const result = outcome.result as WeightsStatus | null;
+    if (outcome.state === 'done')
+      this.notifier.success(`${result?.arch ?? 'The'} weights are installed and verified`);
+    else if (outcome.state === 'cancelled') this.notifier.info('Weights download cancelled');
+    else this.notifier.error(`${outcome.title} failed`, outcome.error);
+    try {
+      this.weights = await this.api.invoke('weights.status', {});
     } catch (error) {
-      if ((error as { code?: string }).code === 'cancelled') this.notifier.info('Fine-tuning cancelled');
-      else this.notifier.error('Fine-tuning failed', error);
-    } finally {
-      this.jobId = null;
+      this.notifier.error('Could not list the weights', error);
     }
+  }
+
+  /** Keeps the Advanced options for this project (the core remembers them per project). */
+  async rememberOptions(): Promise<void> {
+    if (!this.params) return;
+    await this.api.invoke('train.rememberOptions', { params: $state.snapshot(this.params) }).catch(() => {});
   }
 
   async cancel(): Promise<void> {
@@ -120,32 +161,22 @@ export class Trainer {
   async downloadWeights(): Promise<void> {
     const arch = this.params?.arch;
     if (!arch || this.weightsJobId) return;
-    this.weightsJobId = newJobId('weights');
-    try {
-      const url = this.weightsUrl.trim() || undefined;
-      await this.api.invoke('weights.download', { arch, url, jobId: this.weightsJobId });
-      this.notifier.success('Weights downloaded and verified');
-    } catch (error) {
-      this.notifier.error('Could not download the weights', error);
-    } finally {
-      this.weightsJobId = null;
-      this.weights = await this.api.invoke('weights.status', {});
-    }
+    const jobId = newJobId('weights');
+    this.weightsJobId = jobId;
+    const url = this.weightsUrl.trim() || undefined;
+    const call = this.api.invoke('weights.download', { arch, url, jobId });
+    const title = `Downloading ${arch} weights`;
+    await this.jobs.report(await outcomeOf({ jobId, kind: 'weights', title }, call));
   }
 
   async importWeights(path = this.weightsPath): Promise<void> {
     const arch = this.params?.arch;
     if (!arch || !path.trim() || this.weightsJobId) return;
-    this.weightsJobId = newJobId('weights');
-    try {
-      await this.api.invoke('weights.import', { path: path.trim(), arch, jobId: this.weightsJobId });
-      this.notifier.success('Weights imported and verified');
-    } catch (error) {
-      this.notifier.error(`Could not import ${path}`, error);
-    } finally {
-      this.weightsJobId = null;
-      this.weights = await this.api.invoke('weights.status', {});
-    }
+    const jobId = newJobId('weights');
+    this.weightsJobId = jobId;
+    const call = this.api.invoke('weights.import', { path: path.trim(), arch, jobId });
+    const title = `Checking ${path.trim()}`;
+    await this.jobs.report(await outcomeOf({ jobId, kind: 'weights', title }, call));
   }
 
   async cancelDownload(): Promise<void> {
