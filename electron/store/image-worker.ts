@@ -78,7 +78,9 @@ async function thumbnail(path: string, out: string, size: number): Promise<Image
     await rename(temp, out);
     return { type: 'thumbnailed', bytes: webp.length };
   } catch (error) {
-    await rm(temp, { force: true });
+    // Best effort: under a cache path that is not a folder, rm fails too, and that must not turn a cache problem
+    // into "damaged image data".
+    await rm(temp, { force: true }).catch(() => {});
     return { type: 'failed', error: `cannot write thumbnail ${out}: ${describeFsError(error)}`, cache: true };
   }
 }
