@@ -11,7 +11,8 @@
  */
 import sharp from 'sharp';
 import { describeFsError, SortaError } from '../shared/errors.js';
-import { decodeImage, describeDecodeError } from '../shared/image-decode.js';
+import { describeDecodeError } from '../shared/image-decode.js';
+import { renderImage } from '../shared/image-render.js';
 import { IMAGENET_MEAN, IMAGENET_STD, MIN_INPUT_SIZE } from './arch.js';
 import { pilBilinearCrop } from './resample.js';
 
@@ -86,12 +87,10 @@ function imageError(name: string, error: unknown): SortaError {
  */
 export async function decodeRgb(input: string | Buffer, name = String(input)): Promise<RgbImage> {
   try {
-    const image = await decodeImage(input);
-    const { data, info } = await image
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    // renderImage waits for room in the decode memory budget and names the file's own format in its errors.
+    const { data, info } = await renderImage(input, (image) =>
+      image.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+    );
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, not RGB`);
     return { data, width: info.width, height: info.height };
   } catch (error) {
