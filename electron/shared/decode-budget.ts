@@ -9,10 +9,11 @@
 export const DECODE_MEMORY_BUDGET = 256 * 2 ** 20;
 
 /**
- * Estimated bytes per pixel of one decode: the 8-bit RGB(A) output sharp hands back (3–4 bytes) and the libvips
- * lines or tiles around it. Measured peak for PNG and JPEG decodes to raw RGB is under 4 (test/store/decode-memory).
+ * Estimated bytes per pixel of one decode: the 8-bit RGB(A) output sharp hands back (3–4 bytes), and for images
+ * libvips must decode whole before making that output (interlaced PNG, EXIF-rotated photos) the whole decoded image
+ * too. Measured (test/store/decode-memory.test.ts): about 6 for interlaced 6000×6000 PNGs decoded to RGB.
  */
-export const DECODE_BYTES_PER_PIXEL = 4;
+export const DECODE_BYTES_PER_PIXEL = 6;
 
 /** Estimated memory to decode one image: its file's bytes (held while decoding) plus its pixels. */
 export function decodeCost(width: number, height: number, fileBytes: number): number {

@@ -73,18 +73,7 @@ export async function renderImage<T>(
   render: (image: sharp.Sharp) => Promise<T>,
   options: RenderOptions = {},
 ): Promise<T> {
-  let release: (() => void) | undefined;
-  if (options.budget ?? true) {
-    const cost =
-      typeof input === 'string'
-        ? await estimateDecodeCost(input)
-        : await readImageInfo(input).then(
-            ({ width, height }) => decodeCost(width, height, input.length),
-            () => input.length,
-          );
-    release = await decodeBudget().acquire(cost);
-  }
-  try {
+  const run = async () => {
     const buffer = typeof input === 'string' ? (await readImageFile(input)).buffer : input;
     try {
       return await render(await decodeImage(buffer));
@@ -92,7 +81,27 @@ export async function renderImage<T>(
       if (error instanceof ImageDecodeError) throw error;
       throw new ImageDecodeError(describeDecodeError(error, sniffFormat(buffer)), { cause: error });
     }
+  };
+  return (options.budget ?? true) ? withDecodeBudget(input, run) : run();
+}
+
+/**
+ * Runs `work` (which decodes `input` and uses its pixels) once its estimated memory fits in this thread's decode
+ * budget, holding that room until `work` is done: a caller that keeps the decoded pixels a while (to resize them)
+ * wraps all of it, and renders with `{ budget: false }` inside.
+ */
+export async function withDecodeBudget<T>(input: Buffer | string, work: () => Promise<T>): Promise<T> {
+  const cost =
+    typeof input === 'string'
+      ? await estimateDecodeCost(input)
+      : await readImageInfo(input).then(
+          ({ width, height }) => decodeCost(width, height, input.length),
+          () => input.length,
+        );
+  const release = await decodeBudget().acquire(cost);
+  try {
+    return await work();
   } finally {
-    release?.();
+    release();
   }
 }

@@ -234,7 +234,8 @@ export async function importFolder(
     const lane = async () => {
       while (next < toProbe.length && !signal?.aborted) {
         const item = toProbe[next++];
-        const result = await pool.run({ type: 'probe', path: item.file.real });
+        // A probe holds the whole file (hash and header): its size is its memory.
+        const result = await pool.run({ type: 'probe', path: item.file.real }, item.file.size);
         batch.push({
           ...item,
           result:
