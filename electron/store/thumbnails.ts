@@ -122,7 +122,12 @@ export async function generateThumbnails(
       const group = groups[next++];
       const first = group[0];
       const result = await pool.run(
-        { type: 'thumbnail', path: first.path, out: thumbnailPath(project, first.hash), size: THUMBNAIL_SIZE },
+        {
+          type: 'thumbnail',
+          path: first.path,
+          out: thumbnailPath(project, first.hash),
+          size: THUMBNAIL_SIZE,
+        },
         thumbnailCost(first),
       );
       if (result.type === 'failed') {
