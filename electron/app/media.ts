@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { MediaRef, MediaVariant } from '../contract/index.js';
 import { SortaError } from '../shared/errors.js';
+import { estimateDecodeCost } from '../shared/image-render.js';
 import { sharedImagePool } from '../store/image-pool.js';
 import type { Project } from '../store/project.js';
 import { getThumbnail, THUMBNAIL_SIZE } from '../store/thumbnails.js';
@@ -30,7 +31,8 @@ const PREVIEW_SIZE = 2048;
 
 async function webpOf(source: string, out: string, size: number): Promise<MediaFile> {
   if (!existsSync(out)) {
-    const result = await sharedImagePool().run({ type: 'thumbnail', path: source, out, size });
+    const memory = await estimateDecodeCost(source); // the pool waits for room in the decode budget
+    const result = await sharedImagePool().run({ type: 'thumbnail', path: source, out, size }, memory);
     if (result.type === 'failed') throw new SortaError('invalid-input', `${source}: ${result.error}`);
   }
   return { path: out, contentType: 'image/webp' };

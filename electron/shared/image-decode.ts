@@ -154,15 +154,75 @@ function decodeBmp(buffer: Buffer): { data: Buffer; width: number; height: numbe
   return { data: out, width, height, channels };
 }
 
-/** Turns sharp's messages into short reasons a user understands. */
-export function describeDecodeError(error: unknown): string {
+/**
+ * The format from the file's first bytes. Used to name the format in decode errors: libvips keeps one error buffer
+ * for the whole process, so its message cannot say which image failed when several decode at once.
+ */
+export function sniffFormat(buffer: Buffer): string | undefined {
+  const ascii = (start: number, end: number) => buffer.subarray(start, end).toString('latin1');
+  if (buffer.length >= 3 && buffer[0] === 0xff && buffer[1] === 0xd8 && buffer[2] === 0xff) return 'jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(0, 4) === 'GIF8') return 'gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
+  if (ascii(4, 8) === 'ftyp') return /^avi[fs]/.test(ascii(8, 12)) ? 'avif' : 'heif';
+  if (isBmp(buffer)) return 'bmp';
+  if (/^\s*<(svg|\?xml)/i.test(ascii(0, 256))) return 'svg';
+  return undefined;
+}
+
+const FORMAT_NAMES: Record<string, string> = {
+  jpeg: 'JPEG',
+  png: 'PNG',
+  gif: 'GIF',
+  webp: 'WebP',
+  tiff: 'TIFF',
+  avif: 'AVIF',
+  heif: 'HEIF',
+  bmp: 'BMP',
+  svg: 'SVG',
+};
+
+/** How libvips names each format's loader in its messages ("VipsJpeg: …", "pngload_buffer: …", "webp: …"). */
+const LOADER_WORDS: Record<string, RegExp> = {
+  jpeg: /jpe?g/i,
+  png: /png/i,
+  gif: /gif/i,
+  webp: /webp/i,
+  tiff: /tiff/i,
+  avif: /heif|avif/i,
+  heif: /heif/i,
+  svg: /svg/i,
+};
+
+const TRUNCATED = /premature end|truncated|unexpected end|not enough data|read error|end of (file|stream)/i;
+
+/**
+ * Turns sharp's messages into short reasons a user understands. With the file's `format` (sniffFormat), the
+ * reason names it and keeps only the lines of libvips' message that speak of that format's loader: the others
+ * belong to images that failed at the same time in other threads (libvips' error buffer is process-wide).
+ */
+export function describeDecodeError(error: unknown, format?: string): string {
   if (error instanceof SortaError) return error.message;
   const message = error instanceof Error ? error.message : String(error);
-  if (/unsupported image format/i.test(message)) return 'not an image (unrecognised file content)';
+  if (/unsupported image format/i.test(message))
+    return format && LOADER_WORDS[format]
+      ? `truncated or damaged ${FORMAT_NAMES[format]} image data (no readable header)`
+      : 'not an image (unrecognised file content)';
   if (/pixel limit/i.test(message)) return `image is over the ${MAX_INPUT_PIXELS / 1e6}-megapixel limit`;
-  if (/premature end|truncated|unexpected end|not enough data|read error|end of (file|stream)/i.test(message))
-    return `truncated or damaged image data (${message.split('\n')[0]})`;
-  return `damaged or unsupported image data (${message.split('\n')[0]})`;
+  if (format === undefined || !LOADER_WORDS[format]) {
+    const first = message.split('\n')[0];
+    const kind = TRUNCATED.test(message) ? 'truncated or damaged' : 'damaged or unsupported';
+    return `${kind} ${format ? `${FORMAT_NAMES[format] ?? format} ` : ''}image data (${first})`;
+  }
+  const own = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => LOADER_WORDS[format].test(line));
+  const name = FORMAT_NAMES[format];
+  if (own.length === 0) return `truncated or damaged ${name} image data`;
+  const kind = own.some((line) => TRUNCATED.test(line)) ? 'truncated or damaged' : 'damaged or unsupported';
+  return `${kind} ${name} image data (${own[0]})`;
 }
 
 /** Files larger than this are refused before reading (Node cannot hold more in one buffer anyway). */
@@ -223,7 +283,7 @@ export async function readImageInfo(input: Buffer | string): Promise<ImageInfo> 
   try {
     metadata = await sharp(buffer, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new ImageDecodeError(describeDecodeError(error), { cause: error });
+    throw new ImageDecodeError(describeDecodeError(error, sniffFormat(buffer)), { cause: error });
   }
   const frameHeight = metadata.pageHeight ?? metadata.height;
   if (!metadata.width || !frameHeight) throw new ImageDecodeError('damaged image header (no dimensions)');

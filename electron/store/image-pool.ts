@@ -1,10 +1,11 @@
 /**
  * A small pool of image worker threads (one per core). Tasks queue FIFO; each worker runs a few at once so disk
- * reads overlap decoding. Idle workers are unref'd so an idle pool never keeps the process alive.
+ * reads overlap decoding, as long as their memory fits in the decode budget (shared/decode-budget.ts). Idle workers are unref'd so an idle pool never keeps the process alive.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import 'sharp'; // load sharp's native module in the main thread before any worker does (sharp's advice)
+import { decodeBudget } from '../shared/decode-budget.js';
 import { startSiblingWorker } from '../shared/worker-url.js';
 import type { ImageReply, ImageResult, ImageTask } from './image-messages.js';
 
@@ -30,12 +31,23 @@ export class ImagePool {
 
   constructor(readonly size = Math.max(1, availableParallelism())) {}
 
-  run(task: ImageTask): Promise<ImageResult> {
-    if (this.closed) return Promise.reject(new Error('image pool is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
-      this.dispatch();
-    });
+  /**
+   * Runs one task in a worker. `memory` is what the task will hold while it runs (decodeCost for a thumbnail, the
+   * file's size for a probe): the task waits for that much room in this thread's decode budget before it is sent,
+   * so the pool's memory stays bounded whatever the images' sizes.
+   */
+  async run(task: ImageTask, memory = 0): Promise<ImageResult> {
+    if (this.closed) throw new Error('image pool is closed');
+    const release = await decodeBudget().acquire(memory);
+    try {
+      return await new Promise<ImageResult>((resolve, reject) => {
+        if (this.closed) throw new Error('image pool is closed');
+        this.queue.push({ task, resolve, reject });
+        this.dispatch();
+      });
+    } finally {
+      release();
+    }
   }
 
   /** Tasks queued or running. */

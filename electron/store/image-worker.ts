@@ -10,11 +10,11 @@ import sharp from 'sharp';
 import { describeFsError } from '../shared/errors.js';
 import {
   ImageDecodeError,
-  decodeImage,
   describeDecodeError,
   readImageFile,
   readImageInfo,
 } from '../shared/image-decode.js';
+import { renderImage } from '../shared/image-render.js';
 import type { ImageRequest, ImageResult } from './image-messages.js';
 
 // Parallelism comes from the pool's several workers; one libvips thread each avoids oversubscribing the CPU.
@@ -46,23 +46,19 @@ async function probe(path: string): Promise<ImageResult> {
 }
 
 async function thumbnail(path: string, out: string, size: number): Promise<ImageResult> {
-  let image: sharp.Sharp;
-  try {
-    image = await decodeImage(path);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    return {
-      type: 'failed',
-      error: code && code.startsWith('E') ? fsReason(error) : describeDecodeError(error),
-    };
-  }
   let webp: Buffer;
   try {
-    webp = await image
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .toColourspace('srgb')
-      .webp({ quality: 80 })
-      .toBuffer();
+    // No budget wait here: the pool waited for this task's cost before sending it.
+    webp = await renderImage(
+      path,
+      (image) =>
+        image
+          .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+          .toColourspace('srgb')
+          .webp({ quality: 80 })
+          .toBuffer(),
+      { budget: false },
+    );
   } catch (error) {
     const code = (error as { code?: string }).code;
     return {
@@ -78,7 +74,9 @@ async function thumbnail(path: string, out: string, size: number): Promise<Image
     await rename(temp, out);
     return { type: 'thumbnailed', bytes: webp.length };
   } catch (error) {
-    await rm(temp, { force: true });
+    // Best effort: under a cache path that is not a folder, rm fails too, and that must not turn a cache problem
+    // into "damaged image data".
+    await rm(temp, { force: true }).catch(() => {});
     return { type: 'failed', error: `cannot write thumbnail ${out}: ${describeFsError(error)}`, cache: true };
   }
 }

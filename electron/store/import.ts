@@ -3,13 +3,14 @@
  * damaged files are found), then folder labels. Files are referenced in place, never copied or modified.
  * Re-running finds new, changed (size/mtime/hash) and missing files; nothing is imported twice.
  */
-import { realpath, stat } from 'node:fs/promises';
-import { CancelledError, SortaError, describeFsError } from '../shared/errors.js';
-import { ensureClass, listClasses } from './classes.js';
+import { CancelledError } from '../shared/errors.js';
+import { listClasses } from './classes.js';
 import { ImagePool } from './image-pool.js';
 import type { ProbeResult } from './image-messages.js';
 import type { Project } from './project.js';
 import { scanFolder, type ScannedFile } from './scan.js';
+import { applyFolderLabels } from './folder-labels.js';
+import { holdForTest, markMissing, registerRoot, usableImageIds } from './import-steps.js';
 import { generateThumbnails } from './thumbnails.js';
 
 export type ImportPhase = 'scan' | 'probe' | 'thumbnails' | 'done';
@@ -74,25 +75,7 @@ export async function importFolder(
 ): Promise<ImportResult> {
   const folderLabels = options.folderLabels ?? true;
   const signal = options.signal;
-  let root: string;
-  try {
-    root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new SortaError(
-      code === 'ENOENT' ? 'not-found' : 'invalid-input',
-      `Cannot import ${dir}: ${code === 'ENOTDIR' ? 'it is not a folder' : describeFsError(error)}.`,
-    );
-  }
-  const now = Date.now();
-  project
-    .statement(
-      `INSERT INTO roots (path, folder_labels, added_at) VALUES (?, ?, ?)
-       ON CONFLICT(path) DO UPDATE SET folder_labels = excluded.folder_labels`,
-    )
-    .run(root, folderLabels ? 1 : 0, now);
-  const rootId = (project.statement('SELECT id FROM roots WHERE path = ?').get(root) as { id: number }).id;
+  const { root, rootId } = await registerRoot(project, dir, folderLabels);
 
   const progress = (
     phase: ImportPhase,
@@ -149,17 +132,21 @@ export async function importFolder(
 
   const insertImage = project.statement(
     `INSERT INTO images (root_id, path, size, mtime_ms, hash, width, height, format, status, error, added_at,
-                         checked_at)
-     VALUES (@rootId, @path, @size, @mtimeMs, @hash, @width, @height, @format, @status, @error, @now, @now)`,
+                         checked_at, folder_label_pending)
+     VALUES (@rootId, @path, @size, @mtimeMs, @hash, @width, @height, @format, @status, @error, @now, @now,
+             @pending)`,
   );
   const updateImage = project.statement(
     `UPDATE images SET size = @size, mtime_ms = @mtimeMs, hash = @hash, width = @width, height = @height,
             format = @format, status = @status, error = @error, checked_at = @now
       WHERE id = @id`,
   );
+  const updateRow = (row: Record<string, unknown>, id: number) => {
+    const { pending: _pending, ...fields } = row;
+    updateImage.run({ ...fields, id });
+  };
   const newIds = new Set<number>(); // new rows that are usable images
   let changed = 0;
-  const newlyOk: { id: number; folder: string | null }[] = [];
   const newContent: number[] = []; // ok images whose content is new to the project: thumbnails (and full decode)
 
   const writeResults = project.db.transaction(
@@ -179,20 +166,20 @@ export async function importFolder(
           status: ok ? 'ok' : 'error',
           error: ok ? null : result.error,
           now: stamp,
+          pending: file.folder === null ? 0 : 1,
         };
         let id: number;
         if (existing) {
           id = existing.id;
           if (existing.status === 'ok' && (!ok || existing.hash !== row.hash || existing.size !== row.size))
             changed++;
-          updateImage.run({ ...row, id });
+          updateRow(row, id);
         } else {
           id = Number(insertImage.run(row).lastInsertRowid);
           seenIds.add(id);
           if (ok) newIds.add(id);
         }
         if (ok) {
-          if (!existing || existing.status !== 'ok') newlyOk.push({ id, folder: file.folder });
           if (!existing || existing.status !== 'ok' || existing.hash !== result.hash) newContent.push(id);
         } else {
           errors.push({ file: file.rel, error: result.error });
@@ -220,10 +207,11 @@ export async function importFolder(
         status: 'error',
         error: problem.error,
         now: stamp,
+        pending: problem.rel.includes('/') ? 1 : 0,
       };
       if (existing) {
         seenIds.add(existing.id);
-        updateImage.run({ ...row, id: existing.id });
+        updateRow(row, existing.id);
       } else {
         seenIds.add(Number(insertImage.run(row).lastInsertRowid));
       }
@@ -234,6 +222,9 @@ export async function importFolder(
   // 3. Probe in worker threads, writing results in batches (one transaction each).
   const pool = options.pool ?? new ImagePool();
   const ownPool = !options.pool;
+  const failedIds = new Set<number>();
+  let missing = 0;
+  let stopped: unknown;
   try {
     const probeStart = performance.now();
     let processed = 0;
@@ -243,7 +234,8 @@ export async function importFolder(
     const lane = async () => {
       while (next < toProbe.length && !signal?.aborted) {
         const item = toProbe[next++];
-        const result = await pool.run({ type: 'probe', path: item.file.real });
+        // A probe holds the whole file (hash and header): its size is its memory.
+        const result = await pool.run({ type: 'probe', path: item.file.real }, item.file.size);
         batch.push({
           ...item,
           result:
@@ -263,28 +255,16 @@ export async function importFolder(
     if (signal?.aborted) throw new CancelledError('import cancelled');
 
     // 4. Missing: known images of this folder that the scan did not see.
-    const missingStamp = Date.now();
-    let missing = 0;
-    const knownIds = project
-      .statement("SELECT id FROM images WHERE root_id = ? AND status != 'missing'")
-      .all(rootId) as { id: number }[];
-    const markMissing = project.statement(
-      "UPDATE images SET status = 'missing', checked_at = ? WHERE id = ?",
-    );
-    project.db.transaction(() => {
-      for (const { id } of knownIds)
-        if (!seenIds.has(id)) {
-          markMissing.run(missingStamp, id);
-          missing++;
-        }
-    })();
+    missing = markMissing(project, rootId, seenIds);
 
-    // 5. Thumbnails for new and changed images (full decode: damaged data becomes an error row).
-    const failedIds = new Set<number>();
+    // 5. Thumbnails for new and changed images, and for those an earlier, interrupted import did not reach (full
+    // decode: damaged data becomes an error row).
+    await holdForTest('thumbnails', signal);
     if (options.thumbnails ?? true) {
       const thumbStart = performance.now();
+      const imageIds = [...new Set([...newContent, ...usableImageIds(project, rootId)])];
       const { failures } = await generateThumbnails(project, {
-        imageIds: newContent,
+        imageIds,
         pool,
         signal,
         onProgress: (p) => progress('thumbnails', found, p.processed, p.total, thumbStart),
@@ -294,45 +274,34 @@ export async function importFolder(
         errors.push({ file: errorRowIds.get(failure.imageId) ?? failure.path, error: failure.error });
       }
     }
-
-    // 6. Folder labels for images that just became usable and have no label yet.
-    let labeled = 0;
-    if (folderLabels) {
-      const hasLabel = project.statement('SELECT 1 FROM labels WHERE image_id = ?');
-      const insertLabel = project.statement(
-        `INSERT INTO labels (image_id, class_id, source, updated_at, path)
-         SELECT id, ?, 'human', ?, path FROM images WHERE id = ?`,
-      );
-      project.db.transaction(() => {
-        const stamp = Date.now();
-        const toLabel = newlyOk.filter(
-          ({ id, folder }) => folder !== null && !failedIds.has(id) && !hasLabel.get(id),
-        );
-        // New classes are made in folder-name order, whatever order the workers finished in.
-        const classIds = new Map<string, number>();
-        for (const folder of [...new Set(toLabel.map((n) => n.folder!))].sort())
-          classIds.set(folder, ensureClass(project, folder).id);
-        for (const { id, folder } of toLabel) {
-          insertLabel.run(classIds.get(folder!)!, stamp, id);
-          labeled++;
-        }
-      })();
-    }
-    project.statement('UPDATE roots SET scanned_at = ? WHERE id = ?').run(Date.now(), rootId);
-    progress('done', found, found, found, scanStart);
-    errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    let imported = 0;
-    for (const id of newIds) if (!failedIds.has(id)) imported++;
-    return {
-      imported,
-      labeled,
-      classes: listClasses(project).map((c) => c.name),
-      errors,
-      changed,
-      missing,
-      unchanged,
-    };
+  } catch (error) {
+    stopped = error;
   } finally {
     if (ownPool) await pool.close();
   }
+
+  // 6. Folder labels owed, also when the import stopped early (cancelled, cache full): every image saved gets its
+  // label now, and one the process did not live to label gets it on the next run.
+  let labeled = 0;
+  if (folderLabels)
+    try {
+      labeled = applyFolderLabels(project, rootId, new Map(scan.files.map((f) => [f.real, f.folder])));
+    } catch (error) {
+      stopped ??= error;
+    }
+  if (stopped !== undefined) throw stopped;
+  project.statement('UPDATE roots SET scanned_at = ? WHERE id = ?').run(Date.now(), rootId);
+  progress('done', found, found, found, scanStart);
+  errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  let imported = 0;
+  for (const id of newIds) if (!failedIds.has(id)) imported++;
+  return {
+    imported,
+    labeled,
+    classes: listClasses(project).map((c) => c.name),
+    errors,
+    changed,
+    missing,
+    unchanged,
+  };
 }

@@ -182,6 +182,25 @@ CREATE TRIGGER predictions_review_path_update BEFORE UPDATE OF image_id, path ON
   BEGIN SELECT RAISE(ABORT, 'predictions_review.path must be the path of its image'); END;
 `;
 
+/**
+ * Folder labels owed. An image under a first-level folder is registered with its folder label pending; an import
+ * applies the pending labels and clears the mark in the same transaction. An import stopped after saving its images
+ * (killed, cancelled, a full cache disk) used to leave them unlabelled for good, since only images that became usable
+ * in the same run were labelled; now the next import pays what is owed, while a label a person removed or changed
+ * after it was applied stays as the person left it. Existing images owe a label only where that can be told apart
+ * from a person's edit: no label, no label history, and either not usable yet (labels go to usable images only) or
+ * added after their folder's last finished import.
+ */
+const FOLDER_LABEL_PENDING = `
+ALTER TABLE images ADD COLUMN folder_label_pending INTEGER NOT NULL DEFAULT 0;
+UPDATE images SET folder_label_pending = 1
+ WHERE NOT EXISTS (SELECT 1 FROM labels WHERE image_id = images.id)
+   AND NOT EXISTS (SELECT 1 FROM label_edit_items WHERE image_id = images.id)
+   AND EXISTS (SELECT 1 FROM roots r WHERE r.id = images.root_id AND r.folder_labels = 1
+                  AND (images.status != 'ok' OR r.scanned_at IS NULL OR r.scanned_at < images.added_at));
+CREATE INDEX images_folder_label_pending ON images(path) WHERE folder_label_pending = 1;
+`;
+
 export const migrations: readonly Migration[] = [
   {
     description:
@@ -191,6 +210,10 @@ export const migrations: readonly Migration[] = [
   {
     description: "the image's path on its label and prediction, with path-order indexes for fast pages",
     up: (db) => db.exec(PATH_ORDER),
+  },
+  {
+    description: 'folder labels owed to images of an import that stopped before labelling them',
+    up: (db) => db.exec(FOLDER_LABEL_PENDING),
   },
 ];
 

@@ -3,9 +3,9 @@
  * (thumbnails, model features) live in `<name>.sorta-cache/` beside the project file and may be deleted any time.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SortaError } from '../shared/errors.js';
+import { SortaError, describeFsError } from '../shared/errors.js';
 import { applyMigrations, migrations as defaultMigrations, type Migration } from './migrations.js';
 
 export interface OpenProjectOptions {
@@ -52,6 +52,7 @@ export function openProject(path: string, options: OpenProjectOptions = {}): Pro
     throw new SortaError('invalid-input', `Project ${projectPath} is a directory, not a .sorta file.`);
   }
 
+  refuseReadOnly(projectPath, exists);
   let db: Database.Database;
   try {
     db = new Database(projectPath);
@@ -61,6 +62,8 @@ export function openProject(path: string, options: OpenProjectOptions = {}): Pro
     });
   }
   try {
+    // Before anything is written (WAL, tables): another program's database must stay exactly as it is.
+    refuseNonProject(inspect(db, projectPath), projectPath, list.length, options.create !== false);
     configure(db, projectPath);
     checkIntegrity(db, projectPath);
     const version = Number(db.pragma('user_version', { simple: true }));
@@ -114,9 +117,97 @@ export function openProject(path: string, options: OpenProjectOptions = {}): Pro
   }
 }
 
-function configure(db: Database.Database, projectPath: string): void {
+/**
+ * SQLite writes the project and, in WAL mode, journal files beside it even to read, so a project whose file or
+ * folder cannot be written (a read-only mount, a write-protected folder) is refused with that reason, rather than
+ * with SQLite's "unable to open database file" once it tries.
+ */
+function refuseReadOnly(projectPath: string, exists: boolean): void {
+  const folder = dirname(projectPath);
+  const problem = (path: string): string | null => {
+    try {
+      accessSync(path, constants.W_OK);
+      return null;
+    } catch (error) {
+      return describeFsError(error);
+    }
+  };
+  const fileProblem = exists ? problem(projectPath) : null;
+  if (fileProblem)
+    throw new SortaError(
+      'io',
+      `Project ${projectPath} is read-only (${fileProblem}): Sorta writes to the project file, even to read it. ` +
+        'Make it writable, or copy it to a writable folder.',
+    );
+  const folderProblem = problem(folder);
+  if (folderProblem)
+    throw new SortaError(
+      'io',
+      `${exists ? 'Cannot open' : 'Cannot create'} project ${projectPath}: its folder ${folder} is read-only ` +
+        `(${folderProblem}), and SQLite keeps the project's journal files (${basename(projectPath)}-wal, -shm) ` +
+        `beside it. ${exists ? 'Copy the project to a writable folder.' : 'Choose a writable folder.'}`,
+    );
+}
+
+interface DatabaseState {
+  /** Table names, SQLite's own (sqlite_*) left out. */
+  tables: string[];
+  version: number;
+}
+
+/** Reads the schema without writing anything (a file that is not SQLite at all is refused here). */
+function inspect(db: Database.Database, projectPath: string): DatabaseState {
   try {
     db.pragma('busy_timeout = 10000');
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      )
+      .pluck()
+      .all() as string[];
+    return { tables, version: Number(db.pragma('user_version', { simple: true })) };
+  } catch (error) {
+    throw databaseError(error, projectPath);
+  }
+}
+
+/** The tables every Sorta project has had since schema version 1. */
+const PROJECT_TABLES = ['classes', 'roots', 'images', 'labels'];
+
+/**
+ * A Sorta project has its tables and a schema version; an empty database (or file) becomes one only when the
+ * caller creates projects. Anything else is another program's database: refused, untouched.
+ */
+function refuseNonProject(state: DatabaseState, projectPath: string, known: number, create: boolean): void {
+  const { tables, version } = state;
+  if (version >= 1 && PROJECT_TABLES.every((t) => tables.includes(t))) return;
+  if (tables.length === 0 && version > known) return; // openProject names the newer version
+  if (tables.length === 0 && version === 0) {
+    if (create) return;
+    throw new SortaError('database', `${projectPath} is not a Sorta project (it is an empty database).`);
+  }
+  const listed = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, and ${tables.length - 5} more` : '');
+  throw new SortaError(
+    'database',
+    `${projectPath} is not a Sorta project: it is an SQLite database of another program (` +
+      `${tables.length ? `tables ${listed}` : `schema version ${version}, no tables`}). Sorta left it unchanged; ` +
+      'give the project a file name of its own.',
+  );
+}
+
+function databaseError(error: unknown, projectPath: string): SortaError {
+  const notADatabase = (error as { code?: string }).code === 'SQLITE_NOTADB';
+  return new SortaError(
+    'database',
+    notADatabase
+      ? `${projectPath} is not a Sorta project (it is not an SQLite database).`
+      : `Cannot open project ${projectPath}: ${(error as Error).message}.`,
+    { cause: error },
+  );
+}
+
+function configure(db: Database.Database, projectPath: string): void {
+  try {
     const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
     if (mode.toLowerCase() !== 'wal')
       throw new Error(`could not switch to write-ahead logging (journal mode is ${mode})`);
@@ -124,14 +215,7 @@ function configure(db: Database.Database, projectPath: string): void {
     // Labels are precious: every commit reaches the disk before it is acknowledged.
     db.pragma('synchronous = FULL');
   } catch (error) {
-    const notADatabase = (error as { code?: string }).code === 'SQLITE_NOTADB';
-    throw new SortaError(
-      'database',
-      notADatabase
-        ? `${projectPath} is not a Sorta project (it is not an SQLite database).`
-        : `Cannot open project ${projectPath}: ${(error as Error).message}.`,
-      { cause: error },
-    );
+    throw databaseError(error, projectPath);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeCost } from '../shared/decode-budget.js';
 import { CancelledError, SortaError } from '../shared/errors.js';
 import { sharedImagePool, type ImagePool } from './image-pool.js';
 import type { Project } from './project.js';
@@ -44,6 +45,14 @@ interface ThumbTarget {
   id: number;
   path: string;
   hash: string;
+  width: number | null;
+  height: number | null;
+  size: number | null;
+}
+
+/** Memory a thumbnail of this image takes to make (the full decode), for the pool's decode budget. */
+function thumbnailCost(target: ThumbTarget): number {
+  return decodeCost(target.width ?? 0, target.height ?? 0, target.size ?? 0);
 }
 
 /**
@@ -61,14 +70,16 @@ export async function generateThumbnails(
           (id) =>
             project
               .statement(
-                "SELECT id, path, hash FROM images WHERE id = ? AND status = 'ok' AND hash IS NOT NULL",
+                `SELECT id, path, hash, width, height, size FROM images
+                  WHERE id = ? AND status = 'ok' AND hash IS NOT NULL`,
               )
               .get(id) as ThumbTarget | undefined,
         )
         .filter((row): row is ThumbTarget => row !== undefined)
     : (project
         .statement(
-          "SELECT id, path, hash FROM images WHERE status = 'ok' AND hash IS NOT NULL ORDER BY path, id",
+          `SELECT id, path, hash, width, height, size FROM images
+            WHERE status = 'ok' AND hash IS NOT NULL ORDER BY path, id`,
         )
         .all() as ThumbTarget[]);
   // One decode per distinct content: copies of a file share a thumbnail.
@@ -110,12 +121,15 @@ export async function generateThumbnails(
     while (next < groups.length && !cacheError && !options.signal?.aborted) {
       const group = groups[next++];
       const first = group[0];
-      const result = await pool.run({
-        type: 'thumbnail',
-        path: first.path,
-        out: thumbnailPath(project, first.hash),
-        size: THUMBNAIL_SIZE,
-      });
+      const result = await pool.run(
+        {
+          type: 'thumbnail',
+          path: first.path,
+          out: thumbnailPath(project, first.hash),
+          size: THUMBNAIL_SIZE,
+        },
+        thumbnailCost(first),
+      );
       if (result.type === 'failed') {
         if (result.cache) cacheError = result.error;
         else
@@ -141,19 +155,17 @@ export async function generateThumbnails(
  */
 export async function getThumbnail(project: Project, imageId: number, pool?: ImagePool): Promise<string> {
   const row = project
-    .statement('SELECT id, path, hash, status, error FROM images WHERE id = ?')
+    .statement('SELECT id, path, hash, width, height, size, status, error FROM images WHERE id = ?')
     .get(imageId) as (ThumbTarget & { status: string; error: string | null }) | undefined;
   if (!row) throw new SortaError('not-found', `There is no image with id ${imageId}.`);
   if (row.status !== 'ok' || !row.hash)
     throw new SortaError('invalid-input', `${row.path} has no thumbnail: ${row.error ?? row.status}.`);
   const out = thumbnailPath(project, row.hash);
   if (existsSync(out)) return out;
-  const result = await (pool ?? sharedImagePool()).run({
-    type: 'thumbnail',
-    path: row.path,
-    out,
-    size: THUMBNAIL_SIZE,
-  });
+  const result = await (pool ?? sharedImagePool()).run(
+    { type: 'thumbnail', path: row.path, out, size: THUMBNAIL_SIZE },
+    thumbnailCost(row),
+  );
   if (result.type === 'failed') {
     if (!result.cache)
       project

@@ -11,7 +11,8 @@
  */
 import sharp from 'sharp';
 import { describeFsError, SortaError } from '../shared/errors.js';
-import { decodeImage, describeDecodeError } from '../shared/image-decode.js';
+import { describeDecodeError } from '../shared/image-decode.js';
+import { renderImage, withDecodeBudget, type RenderOptions } from '../shared/image-render.js';
 import { IMAGENET_MEAN, IMAGENET_STD, MIN_INPUT_SIZE } from './arch.js';
 import { pilBilinearCrop } from './resample.js';
 
@@ -84,14 +85,23 @@ function imageError(name: string, error: unknown): SortaError {
  * Decodes any image Sorta reads (shared/image-decode: sharp's formats plus BMP, decompression bombs refused) to
  * 8-bit sRGB RGB, upright (EXIF orientation), first frame, alpha dropped — PIL's convert('RGB').
  */
-export async function decodeRgb(input: string | Buffer, name = String(input)): Promise<RgbImage> {
+export async function decodeRgb(
+  input: string | Buffer,
+  name = String(input),
+  options: RenderOptions = {},
+): Promise<RgbImage> {
   try {
-    const image = await decodeImage(input);
-    const { data, info } = await image
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    // renderImage waits for room in the decode memory budget and names the file's own format in its errors.
+    const { data, info } = await renderImage(
+      input,
+      (image) =>
+        image
+          .toColourspace('srgb')
+          .removeAlpha()
+          .raw({ depth: 'uchar' })
+          .toBuffer({ resolveWithObject: true }),
+      options,
+    );
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, not RGB`);
     return { data, width: info.width, height: info.height };
   } catch (error) {
@@ -194,8 +204,11 @@ export async function preprocessImage(
 ): Promise<Float32Array> {
   checkInputSize(inputSize);
   const name = options.name ?? (typeof input === 'string' ? input : 'image');
-  const image = await decodeRgb(input, name);
-  return normalizeToChw(await resizeAndCrop(image, inputSize, { ...options, name }), inputSize);
+  // The decoded pixels live until they are resized: the budget's room is held for both.
+  return withDecodeBudget(input, async () => {
+    const image = await decodeRgb(input, name, { budget: false });
+    return normalizeToChw(await resizeAndCrop(image, inputSize, { ...options, name }), inputSize);
+  });
 }
 
 export interface PreprocessedBatch {
