@@ -11,7 +11,7 @@
  */
 import { fileOps, getJob, setJobState, unfinishedJobs, type JobKind } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
-import { settleStartedOp } from './file-op.js';
+import { settleStartedOp } from './settle-op.js';
 import { ownedByAnotherLiveProcess } from './owner.js';
 import { runPlannedOps } from './sort.js';
 import { continueUndo } from './undo.js';

@@ -5,6 +5,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   createJob,
+  fileOpBySeq,
   fileOps,
   getJob,
   inTransaction,
@@ -18,9 +19,10 @@ import {
 } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
-import { runFileOp, type OpContext, type OpResult } from './file-op.js';
+import { finishOp, runFileOp, type OpContext, type OpResult } from './file-op.js';
+import { settleStartedOp } from './settle-op.js';
 import { currentOwner } from './owner.js';
-import { checkSortTarget } from './paths.js';
+import { checkSortTarget, fsReason } from './paths.js';
 import { planSort, type SortMode, type SortPlan } from './plan.js';
 
 export interface SortProgress {
@@ -137,6 +139,24 @@ export async function sortClassified(
 }
 
 /**
+ * One file's operation threw where no step expected it (an odd name, a filesystem error on a check): that file fails
+ * with the reason and the job goes on. If it had started, the filesystem decides first where its content is.
+ */
+function failUnexpected(ctx: OpContext, op: FileOp, error: unknown): void {
+  const message = `${op.source} → ${op.dest}: ${fsReason(error)}; it was left in place`;
+  const now = fileOpBySeq(ctx.project, ctx.jobId, op.seq);
+  if (now?.state === 'started') {
+    try {
+      if (settleStartedOp(ctx, now).state !== 'planned') return;
+    } catch {
+      // Left 'started' with its temp journaled: the next command's recovery looks again.
+      return;
+    }
+  }
+  finishOp(ctx, op, { state: 'failed', error: message });
+}
+
+/**
  * Runs a job's operations that are still 'planned', in order, yielding to the event loop between files so progress
  * is reported and a cancel is seen. Returns whether it stopped because of the signal.
  */
@@ -153,7 +173,11 @@ export async function runPlannedOps(
   let done = 0;
   for (const op of planned) {
     if (options.signal?.aborted) return { cancelled: true };
-    if (!prepare?.(op)) runFileOp(ctx, op);
+    try {
+      if (!prepare?.(op)) runFileOp(ctx, op);
+    } catch (error) {
+      failUnexpected(ctx, op, error);
+    }
     done++;
     options.onProgress?.({ done, total: planned.length, file: op.source });
     await nextTurn();
