@@ -32,7 +32,9 @@ function runChild(args: string[], env: Record<string, string>): Promise<void> {
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`child exited ${code}: ${stderr}`)),
+    );
   });
 }
 
@@ -65,45 +67,49 @@ describe('two sorts into one output folder at once', () => {
     removeDir(shm);
   });
 
-  it('never share or remove each other’s temporary files; every file arrives once', { timeout: 240_000 }, async () => {
-    for (let round = 0; round < ROUNDS; round++) {
-      const roundDir = join(disk, `round-${round}`);
-      const out = join(shm, `out-${round}`);
-      const a = makeSource(join(roundDir, 'A'), 'A');
-      const b = makeSource(join(roundDir, 'B'), 'B');
-      const crossFs = statSync(roundDir).dev !== statSync(shm).dev;
-      const env = { SORTA_TEST_FORCE_EXDEV: crossFs ? '0' : '1' };
-      const projects = [join(roundDir, 'a.sorta'), join(roundDir, 'b.sorta')];
-      await Promise.all([
-        runChild(['sort', projects[0], join(roundDir, 'A'), out, 'move', a.predictions], env),
-        runChild(['sort', projects[1], join(roundDir, 'B'), out, 'move', b.predictions], env),
-      ]);
+  it(
+    'never share or remove each other’s temporary files; every file arrives once',
+    { timeout: 240_000 },
+    async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const roundDir = join(disk, `round-${round}`);
+        const out = join(shm, `out-${round}`);
+        const a = makeSource(join(roundDir, 'A'), 'A');
+        const b = makeSource(join(roundDir, 'B'), 'B');
+        const crossFs = statSync(roundDir).dev !== statSync(shm).dev;
+        const env = { SORTA_TEST_FORCE_EXDEV: crossFs ? '0' : '1' };
+        const projects = [join(roundDir, 'a.sorta'), join(roundDir, 'b.sorta')];
+        await Promise.all([
+          runChild(['sort', projects[0], join(roundDir, 'A'), out, 'move', a.predictions], env),
+          runChild(['sort', projects[1], join(roundDir, 'B'), out, 'move', b.predictions], env),
+        ]);
 
-      const temps: string[][] = projects.map((path) => {
-        const project = openProject(path, { create: false });
-        try {
-          assert.deepEqual(unfinishedJobs(project, ['sort']), [], `round ${round}: a sort did not finish`);
-          // Job 1 classified, job 2 sorted, in both projects: the same numbers, the case that collided.
-          const ops = fileOps(project, 2);
-          assert.equal(ops.length, FILES);
-          assert.ok(
-            ops.every((op) => op.state === 'done'),
-            `round ${round}: ${ops.filter((op) => op.state !== 'done').map((op) => `${op.source}: ${op.error}`)}`,
-          );
-          return ops.map((op) => op.temp ?? '');
-        } finally {
-          project.close();
-        }
-      });
-      const shared = temps[0].filter((name) => name !== '' && temps[1].includes(name));
-      assert.deepEqual(shared, [], `round ${round}: both processes used the same temporary names`);
+        const temps: string[][] = projects.map((path) => {
+          const project = openProject(path, { create: false });
+          try {
+            assert.deepEqual(unfinishedJobs(project, ['sort']), [], `round ${round}: a sort did not finish`);
+            // Job 1 classified, job 2 sorted, in both projects: the same numbers, the case that collided.
+            const ops = fileOps(project, 2);
+            assert.equal(ops.length, FILES);
+            assert.ok(
+              ops.every((op) => op.state === 'done'),
+              `round ${round}: ${ops.filter((op) => op.state !== 'done').map((op) => `${op.source}: ${op.error}`)}`,
+            );
+            return ops.map((op) => op.temp ?? '');
+          } finally {
+            project.close();
+          }
+        });
+        const shared = temps[0].filter((name) => name !== '' && temps[1].includes(name));
+        assert.deepEqual(shared, [], `round ${round}: both processes used the same temporary names`);
 
-      const sorted = snapshot(out);
-      assert.equal(sorted.size, 2 * FILES, `round ${round}: files in the output (no temp left)`);
-      for (const [sha, name] of [...a.shas, ...b.shas])
-        assert.equal(sorted.get(`cat/${name}`), sha, `round ${round}: cat/${name} holds its own bytes`);
-      removeDir(out);
-      removeDir(roundDir);
-    }
-  });
+        const sorted = snapshot(out);
+        assert.equal(sorted.size, 2 * FILES, `round ${round}: files in the output (no temp left)`);
+        for (const [sha, name] of [...a.shas, ...b.shas])
+          assert.equal(sorted.get(`cat/${name}`), sha, `round ${round}: cat/${name} holds its own bytes`);
+        removeDir(out);
+        removeDir(roundDir);
+      }
+    },
+  );
 });
