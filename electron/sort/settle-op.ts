@@ -79,7 +79,10 @@ function settleRemove(ctx: OpContext, op: FileOp): OpResult {
   }
   const copy = hashIfFile(op.source);
   if (copy && copy.sha256 !== sha)
-    return finishOp(ctx, op, { state: 'failed', error: `${op.source}: its content changed; it was not removed` });
+    return finishOp(ctx, op, {
+      state: 'failed',
+      error: `${op.source}: its content changed; it was not removed`,
+    });
   const originalKind = kindOf(op.dest);
   if (originalKind === 'file' && hashFile(op.dest).sha256 === sha) {
     if (copy) removeFile(op.source);

@@ -2,6 +2,7 @@
  * Sorting a classified folder: plan (nothing touched), journal the whole plan in one transaction, then run its
  * operations one by one, each journaled before it happens (see file-op.ts). Cancellable between files.
  */
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   createJob,
@@ -22,7 +23,8 @@ import { SortaError } from '../shared/errors.js';
 import { finishOp, runFileOp, type OpContext, type OpResult } from './file-op.js';
 import { settleStartedOp } from './settle-op.js';
 import { currentOwner } from './owner.js';
-import { checkSortTarget, fsReason } from './paths.js';
+import { listModels } from '../store/models-repo.js';
+import { checkSortTarget, fsReason, linkedFolderOnPath } from './paths.js';
 import { planSort, type SortMode, type SortPlan } from './plan.js';
 
 export interface SortProgress {
@@ -53,6 +55,10 @@ export interface SortOutcome {
   sorted: Record<string, number>;
   /** Operations that could not be done, with the reason; their files are untouched. */
   failures: { file: string; error: string }[];
+  /** Files not reached because the sort was cancelled (still where they were). */
+  pending: string[];
+  /** The folder (under the output folder) of each class that got files, and of `_unsure`. */
+  folders: Record<string, string>;
 }
 
 /** Creates a classify job holding a folder's predictions (the classify step's result, or a test's). */
@@ -94,12 +100,15 @@ export async function sortClassified(
     throw new SortaError('not-found', `There is no classify job ${classifyJobId} in ${project.path}.`);
   const dryRun = options.dryRun ?? false;
   const target = checkSortTarget(classify.sourceDir, options.outDir, { dryRun });
-  const candidates = jobPredictions(project, classifyJobId)
+  const classified = jobPredictions(project, classifyJobId)
     .filter((p) => p.error === null && p.label !== null && p.confidence !== null)
     .map((p) => ({ path: p.path, label: p.label!, confidence: p.confidence! }));
-  const plan = planSort(candidates, { ...target, threshold: options.threshold, mode: options.mode });
-  const base = { classifyJobId, plan, dryRun };
-  if (dryRun) return { ...base, jobId: null, state: null, sorted: { ...plan.counts }, failures: [] };
+  const { candidates, refused } = refuseLinkedFolders(target.sourceDir, classified);
+  const classes = listModels(project).find((m) => m.id === classify.modelId)?.classes ?? [];
+  const plan = planSort(candidates, { ...target, threshold: options.threshold, mode: options.mode, classes });
+  const base = { classifyJobId, plan, dryRun, folders: plan.folders };
+  if (dryRun)
+    return { ...base, jobId: null, state: null, sorted: { ...plan.counts }, failures: refused, pending: [] };
 
   const jobId = inTransaction(project, () => {
     const id = createJob(project, {
@@ -121,12 +130,14 @@ export async function sortClassified(
   const run = await runPlannedOps(project, jobId, null, options);
   const states = new Map(fileOps(project, jobId).map((op) => [op.seq, op]));
   const sorted: Record<string, number> = {};
-  const failures: SortOutcome['failures'] = [];
+  const failures: SortOutcome['failures'] = [...refused];
+  const pending: string[] = [];
   for (const op of plan.ops) {
     const final = states.get(op.seq);
     if (final?.state === 'done' || final?.state === 'skipped_identical')
       sorted[op.folder] = (sorted[op.folder] ?? 0) + 1;
     else if (final?.state === 'failed') failures.push({ file: op.file, error: final.error ?? 'failed' });
+    else pending.push(op.file);
   }
   const state: JobState = run.cancelled ? 'cancelled' : 'done';
   setJobState(
@@ -135,7 +146,26 @@ export async function sortClassified(
     state,
     failures.length ? `${failures.length} file(s) could not be sorted` : null,
   );
-  return { ...base, jobId, state, sorted, failures };
+  return { ...base, jobId, state, sorted, failures, pending };
+}
+
+/** Files reached through a symbolically linked folder are not sorted (they may lie outside the folder). */
+function refuseLinkedFolders<T extends { path: string }>(
+  sourceDir: string,
+  candidates: readonly T[],
+): { candidates: T[]; refused: SortOutcome['failures'] } {
+  const kept: T[] = [];
+  const refused: SortOutcome['failures'] = [];
+  for (const candidate of candidates) {
+    const linked = linkedFolderOnPath(sourceDir, candidate.path);
+    if (linked === null) kept.push(candidate);
+    else
+      refused.push({
+        file: candidate.path,
+        error: `${join(sourceDir, linked)} is a symbolic link to a folder; Sorta does not sort files through linked folders, so it was left in place`,
+      });
+  }
+  return { candidates: kept, refused };
 }
 
 /**

@@ -98,8 +98,15 @@ export function registerClassify(program: Command): void {
           })),
           sorted: sorted?.sorted ?? {},
           errors,
+          // What the sort did not do: files that failed (also in errors) and files a cancel left where they were.
+          folders: sorted?.folders ?? {},
+          cancelled: sorted?.state === 'cancelled',
+          failed: sorted?.failures ?? [],
+          notSorted: sorted?.pending ?? [],
         };
         out.result(doc, describe(classified.jobId, classified.predictions.length, sorted, errors, opts));
+        // A sort that did not do all it was asked (cancelled, or files it could not sort) is not a success.
+        if (sorted && !sorted.dryRun && (doc.cancelled || doc.failed.length > 0)) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSignal);
         project.close();
@@ -126,8 +133,13 @@ function describe(
       for (const c of sorted.plan.identical) lines.push(`  already there: ${c.file} = ${c.dest}`);
     } else {
       lines.push(`sorted (${sorted.plan.mode}) into ${sorted.plan.outDir}: ${counts || 'nothing'}`);
+      if (sorted.state === 'cancelled')
+        lines.push(`cancelled: ${sorted.pending.length} file(s) not sorted, left where they were`);
+      if (sorted.failures.length) lines.push(`${sorted.failures.length} file(s) could not be sorted`);
       lines.push(`undo with: sorta undo --project ${opts.project} --job ${sorted.jobId}`);
     }
+    for (const [label, folder] of Object.entries(sorted.folders))
+      if (label !== folder) lines.push(`  class ${JSON.stringify(label)} → folder ${folder}/`);
   }
   if (errors.length)
     lines.push(`${errors.length} file(s) with errors:`, ...errors.map((e) => `  ${e.file}: ${e.error}`));
