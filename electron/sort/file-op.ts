@@ -252,11 +252,19 @@ export function destinationTaken(ctx: OpContext, op: FileOp, sha256: string): Op
   });
 }
 
+function sourceIsFile(path: string): boolean {
+  try {
+    return kindOf(path) === 'file';
+  } catch {
+    return false;
+  }
+}
+
 /** A failed step, blamed on the side that caused it: a vanished destination folder is not the source's fault. */
 function failed(ctx: OpContext, op: FileOp, error: unknown): OpResult {
   const code = (error as NodeJS.ErrnoException).code;
   let message = `${op.source} → ${op.dest}: ${fsReason(error)}`;
-  if ((code === 'ENOENT' || code === 'ENOTDIR') && kindOf(op.source) === 'file') {
+  if ((code === 'ENOENT' || code === 'ENOTDIR') && sourceIsFile(op.source)) {
     message =
       `${dirname(op.dest)}: the destination folder disappeared (deleted while sorting?); ` +
       `${op.source} was left in place`;

@@ -4,8 +4,8 @@
  * link never costs the original of a move.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { setFsTestHooks } from '../../electron/sort/fs-ops.js';
 import { sortClassified } from '../../electron/sort/sort.js';
@@ -62,5 +62,27 @@ describe('temporary copies belong to the process that made them', () => {
     assert.match(result.failures[0].error, /replaced by another program.*left in place/);
     // The other program's file is not ours to remove.
     assert.ok(readdirSync(join(out, 'cat')).some((name) => name.startsWith('.sorta-tmp-')));
+  });
+
+  it('a destination folder deleted mid-sort is named as the cause, not the source', async () => {
+    writeFiles(src, { 'a.jpg': 'a', 'b.jpg': 'b' });
+    const classify = predictionJob(project, src, [
+      { path: 'a.jpg', label: 'cat', confidence: 0.9 },
+      { path: 'b.jpg', label: 'dog', confidence: 0.9 },
+    ]);
+    setFsTestHooks({
+      forceExdev: true,
+      onStep: (step, path) => {
+        if (step === 'verified' && path.includes('/cat/')) rmSync(dirname(path), { recursive: true });
+      },
+    });
+    const result = await sortClassified(project, classify, { outDir: out, threshold: 0.5, mode: 'move' });
+    assert.equal(result.failures.length, 1);
+    assert.match(
+      result.failures[0].error,
+      /out\/cat: the destination folder disappeared.*a\.jpg was left in place/,
+    );
+    assert.equal(readFileSync(join(src, 'a.jpg'), 'utf8'), 'a');
+    assert.equal(readFileSync(join(out, 'dog', 'b.jpg'), 'utf8'), 'b');
   });
 });
