@@ -25,7 +25,7 @@ import { buildModelOnnx } from '../train/export.js';
 import { row, runPipeline } from '../vision/pipeline.js';
 import { convolutionFor, defaultExecutionProvider } from '../vision/ort-engine.js';
 import { createClassifierEngine, PROBS_OUTPUT } from './classifier-engine.js';
-import { realPathOfMaybeMissing } from './paths.js';
+import { linkedFolderOnPath, realPathOfMaybeMissing } from './paths.js';
 import { kindOf } from './fs-ops.js';
 import { currentOwner } from './owner.js';
 
@@ -126,9 +126,10 @@ export async function classifyFolder(
   const k = Math.max(1, Math.min(options.topK ?? DEFAULT_TOP_K, model.classes.length));
 
   const scan = await scanFolder(sourceDir, { signal: options.signal });
-  const files = scan.files.map((f) => f.rel).sort();
-  const realPaths = new Map(scan.files.map((f) => [f.rel, f.real]));
   const errors: ClassifyOutcome['errors'] = scan.problems.map((p) => ({ file: p.rel, error: p.error }));
+  const inside = withoutLinkedFolders(sourceDir, scan.files, errors);
+  const files = inside.map((f) => f.rel).sort();
+  const realPaths = new Map(inside.map((f) => [f.rel, f.real]));
 
   const jobId = createJob(project, {
     kind: 'classify',
@@ -211,6 +212,30 @@ async function storeForReview(
       : [{ imageId, classId: ensureClass(project, p.label).id, confidence: p.confidence, modelId }];
   });
   return setPredictions(project, inputs);
+}
+
+/**
+ * Files found through a symbolically linked folder are left out (one error names each such folder): Sorta does not
+ * descend into linked folders, whose files may lie outside the folder (a link to the output folder, say).
+ */
+function withoutLinkedFolders<T extends { rel: string }>(
+  sourceDir: string,
+  files: readonly T[],
+  errors: ClassifyOutcome['errors'],
+): T[] {
+  const linkedFolders = new Set<string>();
+  const kept = files.filter((file) => {
+    const linked = linkedFolderOnPath(sourceDir, file.rel);
+    if (linked !== null) linkedFolders.add(linked);
+    return linked === null;
+  });
+  for (const folder of linkedFolders)
+    errors.push({
+      file: folder,
+      error:
+        'a symbolic link to a folder; not followed (Sorta classifies and sorts only files inside the folder)',
+    });
+  return kept;
 }
 
 /** Predictions ordered for review: least confident first. */

@@ -13,6 +13,7 @@ import {
   closeSync,
   constants,
   copyFileSync,
+  fstatSync,
   fsyncSync,
   linkSync,
   lstatSync,
@@ -24,13 +25,15 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 
 interface FsTestHooks {
   forceExdev?: boolean;
   noHardLinks?: boolean;
   stepDelayMs?: number;
+  /** Called at each named step boundary with the path the next step acts on (tests play another program there). */
+  onStep?: (step: string, path: string) => void;
 }
 
 let hooks: FsTestHooks = {};
@@ -46,10 +49,11 @@ function forceExdev(): boolean {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** A step boundary of a file operation: a no-op, except that tests can ask for a pause here. */
-export function stepBoundary(): void {
+/** A step boundary of a file operation: a no-op, except that tests can ask for a pause (or an action) here. */
+export function stepBoundary(step = '', path = ''): void {
   const ms = hooks.stepDelayMs ?? Number(process.env.SORTA_TEST_STEP_DELAY_MS ?? 0);
   if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+  if (step) hooks.onStep?.(step, path);
 }
 
 export interface FileFacts {
@@ -64,18 +68,23 @@ const chunkBuffer = Buffer.allocUnsafe(CHUNK);
 export function hashFile(path: string): FileFacts {
   const fd = openSync(path, 'r');
   try {
-    const hash = createHash('sha256');
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, chunkBuffer, 0, CHUNK, null);
-      if (n === 0) break;
-      hash.update(chunkBuffer.subarray(0, n));
-      size += n;
-    }
-    return { size, sha256: hash.digest('hex') };
+    return hashFd(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Size and SHA-256 of an open file's content, read from its start. */
+function hashFd(fd: number): FileFacts {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (;;) {
+    const n = readSync(fd, chunkBuffer, 0, CHUNK, size);
+    if (n === 0) break;
+    hash.update(chunkBuffer.subarray(0, n));
+    size += n;
+  }
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** Size and SHA-256, or null when the path is missing or not a regular file. */
@@ -96,6 +105,21 @@ export function kindOf(path: string): PathKind {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw error;
   }
+}
+
+/**
+ * What is at a path that is not a regular file, in words for a message ('a symbolic link', 'a named pipe (FIFO)',
+ * …), without following a final symlink; null for a regular file. Throws the fs error when it cannot be looked at.
+ */
+export function describeNonFile(path: string): string | null {
+  const stat = lstatSync(path);
+  if (stat.isFile()) return null;
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
 }
 
 /** Same inode (a hard link of one another)? */
@@ -138,10 +162,60 @@ export function renameIfAbsent(temp: string, dest: string): void {
   renameSync(temp, dest);
 }
 
-/** Copies to a path that must not exist yet (fails with EEXIST), then flushes the copy to disk. */
-export function copyToNewFile(source: string, dest: string): void {
+/**
+ * A name for a temporary copy in `dir` that no other process picks: the job and operation (for people reading a
+ * folder), this process's id and 96 random bits. Two projects at the same job number, or two machines on one
+ * share, never meet on it.
+ */
+export function uniqueTempName(dir: string, jobId: number, seq: number): string {
+  return join(dir, `.sorta-tmp-${jobId}-${seq}-${process.pid}-${randomBytes(12).toString('hex')}`);
+}
+
+/** A copy this process created, held open so that its inode cannot be reused or mistaken for another file's. */
+export interface OwnCopy {
+  path: string;
+  fd: number;
+  facts: FileFacts;
+}
+
+/**
+ * Copies `source` to `dest`, which this call creates exclusively (O_EXCL: EEXIST when anything is there, which is
+ * then not ours and left alone), flushes it to disk and hashes what was written, through the file it holds open.
+ */
+export function copyToNewFile(source: string, dest: string): OwnCopy {
   copyFileSync(source, dest, constants.COPYFILE_EXCL);
-  fsyncFile(dest);
+  const fd = openSync(dest, 'r');
+  try {
+    fsyncSync(fd);
+    return { path: dest, fd, facts: hashFd(fd) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** True when `path` is (still) the file held open as `fd` — not something put in its place. */
+export function isSameOpenFile(path: string, fd: number): boolean {
+  try {
+    const named = lstatSync(path);
+    const held = fstatSync(fd);
+    return named.isFile() && named.ino === held.ino && named.dev === held.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes `path` only when it is still the file this process holds open; true when it was removed. */
+export function removeIfOwn(path: string, fd: number): boolean {
+  return isSameOpenFile(path, fd) && removeIfPresent(path);
+}
+
+export function closeFile(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
 }
 
 export function removeFile(path: string): void {
@@ -191,7 +265,7 @@ export function makeDirs(dir: string): void {
 
 /** Proves a folder is writable by creating and removing a small file in it; throws the fs error otherwise. */
 export function probeWritable(dir: string): void {
-  const probe = join(dir, `.sorta-probe-${process.pid}-${Date.now()}`);
+  const probe = join(dir, `.sorta-probe-${process.pid}-${randomBytes(8).toString('hex')}`);
   writeFileSync(probe, '', { flag: 'wx' });
   unlinkSync(probe);
 }

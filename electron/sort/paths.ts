@@ -16,6 +16,8 @@ export function fsReason(error: unknown): string {
   if (code === 'ENOTDIR') return 'a part of the path is a file, not a folder';
   if (code === 'EEXIST') return 'a file with that name already exists';
   if (code === 'EXDEV') return 'it is on another filesystem';
+  if (code === 'ENAMETOOLONG') return 'the name is too long for the destination filesystem';
+  if (code === 'ELOOP') return 'too many symbolic links in the path';
   return describeFsError(error);
 }
 
@@ -47,6 +49,28 @@ export function isSameOrInside(child: string, parent: string): boolean {
   if (child === parent) return true;
   const prefix = parent.endsWith(sep) ? parent : parent + sep;
   return child.startsWith(prefix);
+}
+
+/**
+ * The first folder on the way from `root` (a real path) to the file `rel` ('/'-separated) that is a symbolic link,
+ * as a relative path, or null when every folder on the way is a real one. Sorta does not descend into linked
+ * folders: through one, a move would take files from outside the folder being sorted (even the output folder).
+ */
+export function linkedFolderOnPath(root: string, rel: string): string | null {
+  const parts = rel.split('/').slice(0, -1);
+  let current = root;
+  for (let i = 0; i < parts.length; i++) {
+    current = join(current, parts[i]);
+    let kind: ReturnType<typeof kindOf>;
+    try {
+      kind = kindOf(current);
+    } catch {
+      return null; // unreadable: the operation on the file reports why
+    }
+    if (kind === 'other') return parts.slice(0, i + 1).join('/');
+    if (kind !== 'directory') return null;
+  }
+  return null;
 }
 
 export interface SortTarget {
@@ -126,9 +150,58 @@ function nearestExisting(path: string): string {
 // eslint-disable-next-line no-control-regex
 const UNSAFE_CHARS = /[/\\:*?"<>|\u0000-\u001f]/g;
 
-/** A class name as a folder name: path separators and characters Windows refuses become '_'; never '.' or '..'. */
+/** The longest file name most filesystems take (ext4, XFS, Btrfs, APFS, NTFS count bytes or UTF-16 units ≤ 255). */
+export const NAME_MAX_BYTES = 255;
+
+/** The longest prefix of `text` that fits in `maxBytes` bytes of UTF-8, never splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * A class name as a folder name: path separators and characters Windows refuses become '_'; never '.' or '..';
+ * at most 255 bytes.
+ */
 export function classFolderName(className: string): string {
-  const name = className.replace(UNSAFE_CHARS, '_').replace(/[. ]+$/, '');
+  const name = truncateUtf8(className.replace(UNSAFE_CHARS, '_'), NAME_MAX_BYTES).replace(/[. ]+$/, '');
   if (name === '' || name === '.' || name === '..') return `_${className.length ? 'class' : 'unnamed'}`;
   return name;
+}
+
+/**
+ * One folder per class, never shared: `cat:` and `cat_` both make `cat_`, and `Cat` and `cat` are one folder on
+ * macOS and Windows, so folder names are compared without case and a later class gets ` (1)`, ` (2)`… A class whose
+ * name is already a safe folder name keeps it; `_unsure` is reserved for the files below the threshold. The
+ * classes are taken in code-point order, so the same classes always get the same folders.
+ */
+export function classFolders(classNames: Iterable<string>): Map<string, string> {
+  const names = [...new Set(classNames)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const taken = new Set([UNSURE_FOLDER.toLowerCase()]);
+  const folders = new Map<string, string>();
+  for (const name of names) {
+    if (classFolderName(name) !== name || taken.has(name.toLowerCase())) continue;
+    folders.set(name, name);
+    taken.add(name.toLowerCase());
+  }
+  for (const name of names) {
+    if (folders.has(name)) continue;
+    const base = classFolderName(name);
+    let folder = base;
+    for (let n = 1; taken.has(folder.toLowerCase()); n++) {
+      const suffix = ` (${n})`;
+      folder = truncateUtf8(base, NAME_MAX_BYTES - suffix.length) + suffix;
+    }
+    folders.set(name, folder);
+    taken.add(folder.toLowerCase());
+  }
+  return folders;
 }

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { FileOpKind } from '../store/jobs-repo.js';
 import { hashFile, kindOf } from './fs-ops.js';
-import { classFolderName, UNSURE_FOLDER } from './paths.js';
+import { classFolders, NAME_MAX_BYTES, truncateUtf8, UNSURE_FOLDER } from './paths.js';
 
 export type SortMode = 'copy' | 'move';
 
@@ -42,6 +42,8 @@ export interface SortPlan {
   ops: PlannedFileOp[];
   /** Files per destination folder (class name, or `_unsure`), identical ones included. */
   counts: Record<string, number>;
+  /** The folder (under outDir) of each class the plan sends files to, and of `_unsure`. */
+  folders: Record<string, string>;
   /** Files whose name was taken and got a suffix. */
   collisions: { file: string; dest: string }[];
   /** Files whose identical content is already in place. */
@@ -53,13 +55,28 @@ export interface PlanOptions {
   outDir: string;
   threshold: number;
   mode: SortMode;
+  /** Every class of the model, so that each keeps the same folder whichever of them this plan uses. */
+  classes?: readonly string[];
 }
 
+/** `name` with ` (n)` before its extension, the stem shortened so that the whole name fits in 255 bytes. */
 export function withSuffix(name: string, n: number): string {
   if (n === 0) return name;
-  const ext = extname(name);
-  const stem = ext && ext !== name ? name.slice(0, -ext.length) : name;
-  return `${stem} (${n})${ext && ext !== name ? ext : ''}`;
+  let ext = extname(name);
+  if (ext === name) ext = '';
+  const tail = ` (${n})${ext}`;
+  const room = NAME_MAX_BYTES - Buffer.byteLength(tail);
+  if (room < 1) return truncateUtf8(name, NAME_MAX_BYTES - Buffer.byteLength(` (${n})`)) + ` (${n})`;
+  return truncateUtf8(name.slice(0, name.length - ext.length), room) + tail;
+}
+
+/** What is at a planned destination; an error there (a name the filesystem refuses) is reported when it runs. */
+function destKind(path: string): ReturnType<typeof kindOf> {
+  try {
+    return kindOf(path);
+  } catch {
+    return 'missing';
+  }
 }
 
 /** -1 when unreadable (a file gone since classifying is planned anyway; running it reports why it failed). */
@@ -94,13 +111,18 @@ export function planSort(candidates: readonly SortCandidate[], options: PlanOpti
     threshold: options.threshold,
     ops: [],
     counts: {},
+    folders: {},
     collisions: [],
     identical: [],
   };
   const ordered = [...candidates].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const folderOf = classFolders([...(options.classes ?? []), ...candidates.map((c) => c.label)]);
   for (const candidate of ordered) {
-    const folderLabel = candidate.confidence >= options.threshold ? candidate.label : UNSURE_FOLDER;
-    const folder = folderLabel === UNSURE_FOLDER ? UNSURE_FOLDER : classFolderName(folderLabel);
+    const sure = candidate.confidence >= options.threshold;
+    // A class named `_unsure` still has a folder of its own; the key of `_unsure` files is UNSURE_FOLDER.
+    const folderLabel = sure ? candidate.label : UNSURE_FOLDER;
+    const folder = sure ? folderOf.get(candidate.label)! : UNSURE_FOLDER;
+    plan.folders[folderLabel] = folder;
     const source = join(options.sourceDir, ...candidate.path.split('/'));
     const name = basename(source);
     let state: PlannedFileOp['state'] = 'planned';
@@ -116,10 +138,10 @@ export function planSort(candidates: readonly SortCandidate[], options: PlanOpti
         }
         continue;
       }
-      const kind = kindOf(dest);
+      const kind = destKind(dest);
       if (kind === 'missing') break;
       // Different sizes cannot be identical: hash only when they match.
-      if (kind === 'file' && sizeOf(dest) === sizeOf(source) && hashFile(dest).sha256 === shaOf(source)) {
+      if (kind === 'file' && sizeOf(dest) === sizeOf(source) && shaOf(dest) === shaOf(source)) {
         state = 'skipped_identical';
         break;
       }

@@ -11,10 +11,10 @@
  */
 import { fileOps, getJob, setJobState, unfinishedJobs, type JobKind } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
-import { settleStartedOp } from './file-op.js';
+import { settleStartedOp } from './settle-op.js';
 import { ownedByAnotherLiveProcess } from './owner.js';
 import { runPlannedOps } from './sort.js';
-import { continueUndo } from './undo.js';
+import { continueUndo, type UndoOutcome } from './undo.js';
 
 export interface RecoveredJob {
   jobId: number;
@@ -25,6 +25,8 @@ export interface RecoveredJob {
   interrupted: number;
   /** Operations that could not be completed, with the reason (their files are where they were). */
   problems: { file: string; error: string }[];
+  /** For an undo job: what finishing it did. */
+  undo?: UndoOutcome;
 }
 
 export async function recoverInterruptedJobs(project: Project): Promise<RecoveredJob[]> {
@@ -41,8 +43,10 @@ export async function recoverInterruptedJobs(project: Project): Promise<Recovere
     const inFlight = ops.filter((op) => op.state === 'started');
     for (const op of inFlight) settleStartedOp({ project, jobId: job.id, undoesJobId }, op);
     let problems: RecoveredJob['problems'];
+    let undo: UndoOutcome | undefined;
     if (job.kind === 'undo') {
-      problems = (await continueUndo(project, getJob(project, job.id)!)).problems;
+      undo = await continueUndo(project, getJob(project, job.id)!);
+      problems = undo.problems;
     } else {
       await runPlannedOps(project, job.id, null);
       problems = fileOps(project, job.id, ['failed']).map((op) => ({
@@ -62,6 +66,7 @@ export async function recoverInterruptedJobs(project: Project): Promise<Recovere
       action: 'finished',
       interrupted: inFlight.length,
       problems,
+      ...(undo ? { undo } : {}),
     });
   }
   return recovered;

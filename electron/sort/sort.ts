@@ -2,9 +2,11 @@
  * Sorting a classified folder: plan (nothing touched), journal the whole plan in one transaction, then run its
  * operations one by one, each journaled before it happens (see file-op.ts). Cancellable between files.
  */
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   createJob,
+  fileOpBySeq,
   fileOps,
   getJob,
   inTransaction,
@@ -18,9 +20,11 @@ import {
 } from '../store/jobs-repo.js';
 import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
-import { runFileOp, type OpContext, type OpResult } from './file-op.js';
+import { finishOp, runFileOp, type OpContext, type OpResult } from './file-op.js';
+import { settleStartedOp } from './settle-op.js';
 import { currentOwner } from './owner.js';
-import { checkSortTarget } from './paths.js';
+import { listModels } from '../store/models-repo.js';
+import { checkSortTarget, fsReason, linkedFolderOnPath } from './paths.js';
 import { planSort, type SortMode, type SortPlan } from './plan.js';
 
 export interface SortProgress {
@@ -51,6 +55,10 @@ export interface SortOutcome {
   sorted: Record<string, number>;
   /** Operations that could not be done, with the reason; their files are untouched. */
   failures: { file: string; error: string }[];
+  /** Files not reached because the sort was cancelled (still where they were). */
+  pending: string[];
+  /** The folder (under the output folder) of each class that got files, and of `_unsure`. */
+  folders: Record<string, string>;
 }
 
 /** Creates a classify job holding a folder's predictions (the classify step's result, or a test's). */
@@ -92,12 +100,15 @@ export async function sortClassified(
     throw new SortaError('not-found', `There is no classify job ${classifyJobId} in ${project.path}.`);
   const dryRun = options.dryRun ?? false;
   const target = checkSortTarget(classify.sourceDir, options.outDir, { dryRun });
-  const candidates = jobPredictions(project, classifyJobId)
+  const classified = jobPredictions(project, classifyJobId)
     .filter((p) => p.error === null && p.label !== null && p.confidence !== null)
     .map((p) => ({ path: p.path, label: p.label!, confidence: p.confidence! }));
-  const plan = planSort(candidates, { ...target, threshold: options.threshold, mode: options.mode });
-  const base = { classifyJobId, plan, dryRun };
-  if (dryRun) return { ...base, jobId: null, state: null, sorted: { ...plan.counts }, failures: [] };
+  const { candidates, refused } = refuseLinkedFolders(target.sourceDir, classified);
+  const classes = listModels(project).find((m) => m.id === classify.modelId)?.classes ?? [];
+  const plan = planSort(candidates, { ...target, threshold: options.threshold, mode: options.mode, classes });
+  const base = { classifyJobId, plan, dryRun, folders: plan.folders };
+  if (dryRun)
+    return { ...base, jobId: null, state: null, sorted: { ...plan.counts }, failures: refused, pending: [] };
 
   const jobId = inTransaction(project, () => {
     const id = createJob(project, {
@@ -119,12 +130,14 @@ export async function sortClassified(
   const run = await runPlannedOps(project, jobId, null, options);
   const states = new Map(fileOps(project, jobId).map((op) => [op.seq, op]));
   const sorted: Record<string, number> = {};
-  const failures: SortOutcome['failures'] = [];
+  const failures: SortOutcome['failures'] = [...refused];
+  const pending: string[] = [];
   for (const op of plan.ops) {
     const final = states.get(op.seq);
     if (final?.state === 'done' || final?.state === 'skipped_identical')
       sorted[op.folder] = (sorted[op.folder] ?? 0) + 1;
     else if (final?.state === 'failed') failures.push({ file: op.file, error: final.error ?? 'failed' });
+    else pending.push(op.file);
   }
   const state: JobState = run.cancelled ? 'cancelled' : 'done';
   setJobState(
@@ -133,7 +146,44 @@ export async function sortClassified(
     state,
     failures.length ? `${failures.length} file(s) could not be sorted` : null,
   );
-  return { ...base, jobId, state, sorted, failures };
+  return { ...base, jobId, state, sorted, failures, pending };
+}
+
+/** Files reached through a symbolically linked folder are not sorted (they may lie outside the folder). */
+function refuseLinkedFolders<T extends { path: string }>(
+  sourceDir: string,
+  candidates: readonly T[],
+): { candidates: T[]; refused: SortOutcome['failures'] } {
+  const kept: T[] = [];
+  const refused: SortOutcome['failures'] = [];
+  for (const candidate of candidates) {
+    const linked = linkedFolderOnPath(sourceDir, candidate.path);
+    if (linked === null) kept.push(candidate);
+    else
+      refused.push({
+        file: candidate.path,
+        error: `${join(sourceDir, linked)} is a symbolic link to a folder; Sorta does not sort files through linked folders, so it was left in place`,
+      });
+  }
+  return { candidates: kept, refused };
+}
+
+/**
+ * One file's operation threw where no step expected it (an odd name, a filesystem error on a check): that file fails
+ * with the reason and the job goes on. If it had started, the filesystem decides first where its content is.
+ */
+function failUnexpected(ctx: OpContext, op: FileOp, error: unknown): void {
+  const message = `${op.source} → ${op.dest}: ${fsReason(error)}; it was left in place`;
+  const now = fileOpBySeq(ctx.project, ctx.jobId, op.seq);
+  if (now?.state === 'started') {
+    try {
+      if (settleStartedOp(ctx, now).state !== 'planned') return;
+    } catch {
+      // Left 'started' with its temp journaled: the next command's recovery looks again.
+      return;
+    }
+  }
+  finishOp(ctx, op, { state: 'failed', error: message });
 }
 
 /**
@@ -153,7 +203,11 @@ export async function runPlannedOps(
   let done = 0;
   for (const op of planned) {
     if (options.signal?.aborted) return { cancelled: true };
-    if (!prepare?.(op)) runFileOp(ctx, op);
+    try {
+      if (!prepare?.(op)) runFileOp(ctx, op);
+    } catch (error) {
+      failUnexpected(ctx, op, error);
+    }
     done++;
     options.onProgress?.({ done, total: planned.length, file: op.source });
     await nextTurn();

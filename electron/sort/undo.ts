@@ -24,6 +24,7 @@ import {
 import type { Project } from '../store/project.js';
 import { SortaError } from '../shared/errors.js';
 import { finishOp, type OpResult } from './file-op.js';
+import { moveCopyBack } from './settle-op.js';
 import { hashIfFile, kindOf, removeEmptyDir } from './fs-ops.js';
 import { currentOwner } from './owner.js';
 import { runPlannedOps, type SortProgress } from './sort.js';
@@ -104,6 +105,7 @@ export async function continueUndo(
   const ctx = { project, jobId: undoJob.id, undoesJobId: sortJobId };
   const run = await runPlannedOps(project, undoJob.id, sortJobId, options, (op) => {
     const refusal = checkUndoable(project, sortJobId, op);
+    if (refusal === 'move-back') return moveCopyBack(ctx, op);
     return refusal ? finishOp(ctx, op, refusal) : null;
   });
   const ops = fileOps(project, undoJob.id);
@@ -126,8 +128,11 @@ export async function continueUndo(
   return { jobId: sortJobId, undoJobId: undoJob.id, restored, problems };
 }
 
-/** Why an undo operation must not run now (the world changed since the sort), or null when it may. */
-function checkUndoable(project: Project, sortJobId: number, op: FileOp): OpResult | null {
+/**
+ * Why an undo operation must not run now (the world changed since the sort), null when it may, or 'move-back' for a
+ * copy to remove whose original is gone since the undo was planned (the copy then takes the original's place).
+ */
+function checkUndoable(project: Project, sortJobId: number, op: FileOp): OpResult | 'move-back' | null {
   const sorted = fileOpBySeq(project, sortJobId, op.seq);
   const sortedKind = kindOf(op.source);
   if (sortedKind === 'missing')
@@ -147,6 +152,7 @@ function checkUndoable(project: Project, sortJobId: number, op: FileOp): OpResul
   const copy = hashIfFile(op.source);
   if (!copy || copy.sha256 !== sorted?.sha256)
     return { state: 'failed', error: `${op.source} changed since Sorta copied it; it was kept` };
+  if (kindOf(op.dest) === 'missing') return 'move-back';
   const original = hashIfFile(op.dest);
   if (!original || original.sha256 !== sorted?.sha256)
     return {

@@ -4,7 +4,7 @@
  * over a new folder with subfolders, mixed-case extensions, a hidden file and a damaged image.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { classifyFolder, reviewOrder } from '../../electron/sort/classify.js';
@@ -24,7 +24,7 @@ import { preprocessBatch } from '../../electron/vision/preprocess.js';
 import { queryImages } from '../../electron/store/images-query.js';
 import { runSorta } from '../helpers/cli.js';
 import { writeFashionFolders, writeSmallBackbone } from '../train/helpers.js';
-import { removeDir, snapshot, tempDir } from './helpers.js';
+import { removeDir, snapshot, tempDir, writeFiles } from './helpers.js';
 
 const CLASSES = ['trouser', 'bag', 'sneaker'];
 const INPUT_SIZE = 64;
@@ -37,6 +37,10 @@ interface ClassifyDoc {
   predictions: { file: string; label: string; confidence: number; probs: Record<string, number> }[];
   sorted: Record<string, number>;
   errors: { file: string; error: string }[];
+  folders: Record<string, string>;
+  cancelled: boolean;
+  failed: { file: string; error: string }[];
+  notSorted: string[];
 }
 
 describe('classify a folder and sort it', () => {
@@ -206,7 +210,18 @@ describe('classify a folder and sort it', () => {
     ]);
     assert.equal(run.code, 0, run.stderr);
     const doc = JSON.parse(run.stdout) as ClassifyDoc;
-    assert.deepEqual(Object.keys(doc), ['job', 'predictions', 'sorted', 'errors']);
+    assert.deepEqual(Object.keys(doc), [
+      'job',
+      'predictions',
+      'sorted',
+      'errors',
+      'folders',
+      'cancelled',
+      'failed',
+      'notSorted',
+    ]);
+    assert.equal(doc.cancelled, false);
+    assert.deepEqual(doc.failed, []);
     assert.equal(doc.predictions.length, IMAGES);
     assert.deepEqual(Object.keys(doc.predictions[0]), ['file', 'label', 'confidence', 'probs']);
     assert.deepEqual(
@@ -254,6 +269,29 @@ describe('classify a folder and sort it', () => {
     assert.match(undo.stderr, new RegExp(`recovered: job ${jobId} \\(sort\\) was interrupted; finished it`));
     assert.equal(JSON.parse(undo.stdout).restored, 1);
     assert.deepEqual(snapshot(out), new Map());
+  });
+
+  it('does not descend into a linked folder, and exits 1 saying what it could not sort', async () => {
+    const box = join(work, 'box');
+    mkdirSync(box);
+    const names = [...snapshot(inbox).keys()].filter((f) => /\.png$/i.test(f)).slice(0, 3);
+    names.forEach((name, i) => writeFileSync(join(box, `img-${i}.png`), readFileSync(join(inbox, name))));
+    symlinkSync(join(work, 'fresh'), join(box, 'linked'));
+    const out = join(work, 'blocked');
+    // Every class folder's name is taken by a file, so no file can be sorted.
+    for (const folder of [...CLASSES, '_unsure']) writeFiles(out, { [folder]: 'a file, not a folder' });
+    const run = await runSorta(['classify', '--project', projectPath, box, '--sort-into', out, '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const doc = JSON.parse(run.stdout) as ClassifyDoc;
+    assert.equal(doc.predictions.length, 3, 'the files behind the linked folder are not classified');
+    assert.match(
+      doc.errors.find((e) => e.file === 'linked')?.error ?? '',
+      /symbolic link to a folder; not followed/,
+    );
+    assert.equal(doc.failed.length, 3);
+    for (const f of doc.failed) assert.match(f.error, /cannot create the folder.*was left in place/);
+    assert.equal(doc.cancelled, false);
+    assert.equal(snapshot(box).size, 3, 'every file left in the folder');
   });
 
   it('refuses OUT inside DIR and a project without a model, with one clear line', async () => {

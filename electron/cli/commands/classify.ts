@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { classifyFolder } from '../../sort/classify.js';
 import { writeManifests } from '../../sort/manifest.js';
 import { checkSortTarget } from '../../sort/paths.js';
-import { recoverInterruptedJobs } from '../../sort/recover.js';
 import { sortClassified, type SortOutcome } from '../../sort/sort.js';
-import { openProject, type Project } from '../../store/project.js';
 import { defineAction, parseFloatOption, parseIntOption, UsageError } from '../command.js';
-import { formatRate, type Output } from '../output.js';
+import { formatRate } from '../output.js';
+import { openProjectForCommand } from '../project.js';
 
 interface ClassifyOptions {
   project: string;
@@ -22,19 +21,6 @@ interface ClassifyOptions {
 }
 
 export const DEFAULT_THRESHOLD = 0.5;
-
-/** Finishes or rolls back what a crash left half done, before anything else touches the project. */
-export async function recoverFirst(project: Project, out: Output): Promise<void> {
-  for (const job of await recoverInterruptedJobs(project)) {
-    out.log(
-      job.action === 'closed'
-        ? `recovered: job ${job.jobId} (${job.kind}) was interrupted before touching any file; marked failed`
-        : `recovered: job ${job.jobId} (${job.kind}) was interrupted; finished it` +
-            (job.problems.length ? ` (${job.problems.length} file(s) could not be done)` : ''),
-    );
-    for (const p of job.problems) out.log(`  ${p.file}: ${p.error}`);
-  }
-}
 
 export function registerClassify(program: Command): void {
   defineAction<ClassifyOptions>(
@@ -65,12 +51,11 @@ export function registerClassify(program: Command): void {
       if (opts.copy && opts.move) throw new UsageError('choose one of --copy and --move');
       if ((opts.copy || opts.move || opts.dryRun) && !opts.sortInto)
         throw new UsageError('--copy, --move and --dry-run go with --sort-into OUT');
-      const project = openProject(opts.project, { create: false });
+      const { project } = await openProjectForCommand(opts.project, out, { create: false });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
       try {
-        await recoverFirst(project, out);
         // Refuse a dangerous output folder before spending minutes classifying.
         if (opts.sortInto) checkSortTarget(dir, opts.sortInto, { dryRun: true });
         const started = Date.now();
@@ -113,8 +98,15 @@ export function registerClassify(program: Command): void {
           })),
           sorted: sorted?.sorted ?? {},
           errors,
+          // What the sort did not do: files that failed (also in errors) and files a cancel left where they were.
+          folders: sorted?.folders ?? {},
+          cancelled: sorted?.state === 'cancelled',
+          failed: sorted?.failures ?? [],
+          notSorted: sorted?.pending ?? [],
         };
         out.result(doc, describe(classified.jobId, classified.predictions.length, sorted, errors, opts));
+        // A sort that did not do all it was asked (cancelled, or files it could not sort) is not a success.
+        if (sorted && !sorted.dryRun && (doc.cancelled || doc.failed.length > 0)) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSignal);
         project.close();
@@ -141,8 +133,13 @@ function describe(
       for (const c of sorted.plan.identical) lines.push(`  already there: ${c.file} = ${c.dest}`);
     } else {
       lines.push(`sorted (${sorted.plan.mode}) into ${sorted.plan.outDir}: ${counts || 'nothing'}`);
+      if (sorted.state === 'cancelled')
+        lines.push(`cancelled: ${sorted.pending.length} file(s) not sorted, left where they were`);
+      if (sorted.failures.length) lines.push(`${sorted.failures.length} file(s) could not be sorted`);
       lines.push(`undo with: sorta undo --project ${opts.project} --job ${sorted.jobId}`);
     }
+    for (const [label, folder] of Object.entries(sorted.folders))
+      if (label !== folder) lines.push(`  class ${JSON.stringify(label)} → folder ${folder}/`);
   }
   if (errors.length)
     lines.push(`${errors.length} file(s) with errors:`, ...errors.map((e) => `  ${e.file}: ${e.error}`));

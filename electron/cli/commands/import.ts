@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { importFolder, type ImportProgress } from '../../store/import.js';
-import { openProject } from '../../store/project.js';
+import { openProjectForCommand } from '../project.js';
 import { defineAction, UsageError } from '../command.js';
 
 interface ImportOptions {
@@ -37,7 +37,7 @@ export function registerImport(program: Command): void {
     async ({ args, opts, out }) => {
       const dir = args[0];
       if (!dir) throw new UsageError('import needs a folder');
-      const project = openProject(opts.project);
+      const { project } = await openProjectForCommand(opts.project, out);
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { classCounts } from '../../store/classes.js';
 import { exportLabels } from '../../store/exports.js';
-import { openProject } from '../../store/project.js';
+import { openProjectForCommand } from '../project.js';
 import { defineAction } from '../command.js';
 
 interface LabelsOptions {
@@ -19,7 +19,7 @@ export function registerLabels(program: Command): void {
       .option('--export <file>', 'write the labels to FILE.csv (path,label) or FILE.json')
       .option('--force', 'with --export, replace the file when it exists'),
     async ({ opts, out }) => {
-      const project = openProject(opts.project, { create: false });
+      const { project } = await openProjectForCommand(opts.project, out, { create: false });
       try {
         if (opts.export) {
           const written = await exportLabels(project, opts.export, { overwrite: opts.force });

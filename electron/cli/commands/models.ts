@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listModels, type ModelSummaryRow } from '../../store/models-repo.js';
-import { openProject } from '../../store/project.js';
 import { exportModel, importModel } from '../../train/export.js';
+import { openProjectForCommand } from '../project.js';
 import { defineAction, UsageError } from '../command.js';
 
 interface ModelsOptions {
@@ -53,7 +53,7 @@ export function registerModels(program: Command): void {
           );
         exportId = id;
       }
-      const project = openProject(opts.project, { create: false });
+      const { project } = await openProjectForCommand(opts.project, out, { create: false });
       try {
         if (exportId !== undefined) {
           const written = await exportModel(project, exportId, opts.export![1], {

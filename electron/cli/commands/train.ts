@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { openProject } from '../../store/project.js';
 import type { TrainEvent } from '../../train/messages.js';
 import { DEFAULT_ARCH, trainProject } from '../../train/train-project.js';
 import { ARCH_NAMES, DEFAULT_INPUT_SIZE, isArchName, MIN_INPUT_SIZE } from '../../vision/arch.js';
+import { openProjectForCommand } from '../project.js';
 import { defineAction, parseFloatOption, parseIntOption, UsageError } from '../command.js';
 import type { Output } from '../output.js';
 
@@ -94,7 +94,7 @@ export function registerTrain(program: Command): void {
         throw new UsageError(`--arch must be one of ${ARCH_NAMES.join(', ')}, got '${opts.arch}'`);
       if (!['auto', 'last', 'full'].includes(opts.head))
         throw new UsageError(`--head must be last, full or auto, got '${opts.head}'`);
-      const project = openProject(opts.project, { create: false });
+      const { project } = await openProjectForCommand(opts.project, out, { create: false });
       const controller = new AbortController();
       const onSignal = () => {
         out.log('cancelling…');

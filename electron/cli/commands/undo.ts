@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { undoSort } from '../../sort/undo.js';
-import { openProject } from '../../store/project.js';
+import type { RecoveredJob } from '../../sort/recover.js';
+import { undoSort, type UndoOutcome } from '../../sort/undo.js';
+import { getJob } from '../../store/jobs-repo.js';
+import type { Project } from '../../store/project.js';
 import { defineAction, parseIntOption } from '../command.js';
-import { recoverFirst } from './classify.js';
+import { openProjectForCommand } from '../project.js';
 
 interface UndoOptions {
   project: string;
@@ -21,13 +23,15 @@ export function registerUndo(program: Command): void {
         parseIntOption('--job', 1),
       ),
     async ({ opts, out }) => {
-      const project = openProject(opts.project, { create: false });
+      const { project, recovered } = await openProjectForCommand(opts.project, out, { create: false });
       try {
-        await recoverFirst(project, out);
-        const result = await undoSort(project, {
-          jobId: opts.job,
-          onProgress: ({ done, total }) => out.progress(`undo: ${done}/${total} files`),
-        });
+        // An undo that was interrupted and is now finished was this command's work: report it, undo nothing more.
+        const result =
+          finishedUndoOf(project, recovered, opts.job) ??
+          (await undoSort(project, {
+            jobId: opts.job,
+            onProgress: ({ done, total }) => out.progress(`undo: ${done}/${total} files`),
+          }));
         const doc = {
           job: result.jobId,
           undoJob: result.undoJobId,
@@ -48,5 +52,21 @@ export function registerUndo(program: Command): void {
         project.close();
       }
     },
+  );
+}
+
+/**
+ * The interrupted undo that recovery just finished, when it is the one this command asks for: the newest when no
+ * --job is given, else the undo of that sort job (or of the sort a classify job made).
+ */
+function finishedUndoOf(
+  project: Project,
+  recovered: readonly RecoveredJob[],
+  jobId: number | undefined,
+): UndoOutcome | null {
+  const undos = recovered.flatMap((job) => (job.undo ? [job.undo] : []));
+  if (jobId === undefined) return undos.at(-1) ?? null;
+  return (
+    undos.find((undo) => undo.jobId === jobId || getJob(project, undo.jobId)?.parentJobId === jobId) ?? null
   );
 }
